@@ -1,0 +1,130 @@
+//! The plugin registry: which classes a user can put in `connector.class` (aliases included).
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::file::FileStreamSinkConnector;
+use super::SinkConnector;
+use crate::configdef::{ConfigDef, PluginCatalog};
+use crate::data::converter::{
+    BYTE_ARRAY_CONVERTER, CONVERTERS, HEADER_CONVERTERS, JSON_CONVERTER, SIMPLE_HEADER_CONVERTER,
+    STRING_CONVERTER,
+};
+
+/// `PluginInfo` of `GET /connector-plugins`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginInfo {
+    /// Class name (or alias) as users write it.
+    #[serde(rename = "class")]
+    pub class: String,
+    /// Lowercase plugin type: `sink`, `source`, `converter`, `header_converter`, ...
+    #[serde(rename = "type")]
+    pub plugin_type: String,
+    /// Plugin version; omitted when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+/// All plugins this worker runs natively.
+pub struct Plugins {
+    connectors: Vec<Arc<dyn SinkConnector>>,
+}
+
+impl Default for Plugins {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl Plugins {
+    /// The plugins compiled into Sluice.
+    pub fn builtin() -> Self {
+        Self {
+            connectors: vec![Arc::new(FileStreamSinkConnector)],
+        }
+    }
+
+    /// The connector for a class name or alias.
+    pub fn connector(&self, class: &str) -> Option<Arc<dyn SinkConnector>> {
+        let class = class.trim();
+        self.connectors
+            .iter()
+            .find(|c| {
+                let def = c.config_def();
+                def.class() == class || def.aliases().iter().any(|a| a == class)
+            })
+            .cloned()
+    }
+
+    /// Every connector class and alias, for error messages.
+    pub fn connector_names(&self) -> Vec<String> {
+        self.connectors
+            .iter()
+            .flat_map(|c| {
+                let def = c.config_def();
+                std::iter::once(def.class().to_string()).chain(def.aliases().iter().cloned())
+            })
+            .collect()
+    }
+
+    /// `GET /connector-plugins`: connectors first (every class and alias), then, unless
+    /// `connectors_only`, converters, header converters, transformations and predicates.
+    pub fn list(&self, connectors_only: bool) -> Vec<PluginInfo> {
+        let version = Some(crate::VERSION.to_string());
+        let mut out: Vec<PluginInfo> = self
+            .connectors
+            .iter()
+            .flat_map(|c| {
+                let def: &ConfigDef = c.config_def();
+                let v = def.version().map(str::to_string).or(version.clone());
+                std::iter::once(def.class().to_string())
+                    .chain(def.aliases().iter().cloned())
+                    .map(move |class| PluginInfo {
+                        class,
+                        plugin_type: def.plugin_type().as_str().to_string(),
+                        version: v.clone(),
+                    })
+            })
+            .collect();
+        if !connectors_only {
+            let mut push = |class: &str, t: &str| {
+                out.push(PluginInfo {
+                    class: class.to_string(),
+                    plugin_type: t.to_string(),
+                    version: version.clone(),
+                })
+            };
+            for c in [JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER] {
+                push(c, "converter");
+            }
+            for c in [
+                SIMPLE_HEADER_CONVERTER,
+                JSON_CONVERTER,
+                STRING_CONVERTER,
+                BYTE_ARRAY_CONVERTER,
+            ] {
+                push(c, "header_converter");
+            }
+        }
+        out
+    }
+}
+
+impl PluginCatalog for Plugins {
+    fn is_converter(&self, class: &str) -> bool {
+        CONVERTERS.contains(&class)
+    }
+
+    fn is_header_converter(&self, class: &str) -> bool {
+        HEADER_CONVERTERS.contains(&class)
+    }
+
+    fn transform(&self, _class: &str) -> Option<&ConfigDef> {
+        None
+    }
+
+    fn predicate(&self, _class: &str) -> Option<&ConfigDef> {
+        None
+    }
+}

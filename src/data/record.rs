@@ -1,0 +1,116 @@
+//! The sink record: one Kafka record after conversion, as a `SinkTask` sees it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::value::RawValue;
+
+/// A topic and partition, the unit of assignment and offset tracking.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TopicPartition {
+    /// Topic name.
+    pub topic: Arc<str>,
+    /// Partition number.
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    /// Builds a topic-partition.
+    pub fn new(topic: impl Into<Arc<str>>, partition: i32) -> Self {
+        Self {
+            topic: topic.into(),
+            partition,
+        }
+    }
+}
+
+impl fmt::Display for TopicPartition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.topic, self.partition)
+    }
+}
+
+/// A converted key, value or header. Kept close to the wire: JSON stays validated raw text, so
+/// no `serde_json::Value` tree is built per record.
+#[derive(Debug, Clone)]
+pub enum Data {
+    /// Text (StringConverter, or a JSON string).
+    String(String),
+    /// Opaque bytes (ByteArrayConverter).
+    Bytes(Vec<u8>),
+    /// Validated JSON; `schema` is the Connect schema when the message carried one.
+    Json {
+        /// The `schema` part of a JsonConverter envelope (schemas.enable=true), shared per schema.
+        schema: Option<Arc<RawValue>>,
+        /// The payload, as compact or original JSON text.
+        payload: Box<RawValue>,
+    },
+}
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Data::String(a), Data::String(b)) => a == b,
+            (Data::Bytes(a), Data::Bytes(b)) => a == b,
+            (
+                Data::Json {
+                    schema: s1,
+                    payload: p1,
+                },
+                Data::Json {
+                    schema: s2,
+                    payload: p2,
+                },
+            ) => {
+                p1.get() == p2.get() && s1.as_ref().map(|s| s.get()) == s2.as_ref().map(|s| s.get())
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Data {
+    /// The value as one line of text: strings as-is, JSON as its text, bytes as UTF-8 (lossy).
+    pub fn to_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Data::String(s) => s.as_str().into(),
+            Data::Bytes(b) => String::from_utf8_lossy(b),
+            Data::Json { payload, .. } => payload.get().into(),
+        }
+    }
+}
+
+/// A record header after header conversion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Header {
+    /// Header key.
+    pub key: String,
+    /// Header value (`None` for a null header).
+    pub value: Option<Data>,
+}
+
+/// One record handed to a sink task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SinkRecord {
+    /// Topic the record was read from (transforms may rename it).
+    pub topic: Arc<str>,
+    /// Kafka partition.
+    pub partition: i32,
+    /// Kafka offset.
+    pub offset: i64,
+    /// Record timestamp in epoch milliseconds, if any.
+    pub timestamp: Option<i64>,
+    /// Converted key (`None` = null key).
+    pub key: Option<Data>,
+    /// Converted value (`None` = tombstone).
+    pub value: Option<Data>,
+    /// Converted headers, in order.
+    pub headers: Vec<Header>,
+}
+
+impl SinkRecord {
+    /// The topic-partition this record came from.
+    pub fn topic_partition(&self) -> TopicPartition {
+        TopicPartition::new(self.topic.clone(), self.partition)
+    }
+}

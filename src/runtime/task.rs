@@ -1,0 +1,559 @@
+//! The sink task loop: poll → convert → put → commit durable offsets.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{BorrowedMessage, Headers};
+use rdkafka::Message;
+
+use super::consumer::{flush_and_commit, lock, Core, TaskContext};
+use super::errors::{ErrorHandler, Failure, RawRecord, Stage, TaskFailure, DATA_EXCEPTION};
+use super::offsets::OffsetTracker;
+use super::status::State;
+use super::{Control, TaskSpec};
+use crate::connectors::SinkError;
+use crate::data::converter::SIMPLE_HEADER_CONVERTER;
+use crate::data::{Converter, ConverterKind, Converters, Data, Header, SinkRecord, TopicPartition};
+use crate::kafka::group::TopicSelector;
+use crate::kafka::{client_config, ClientRole};
+
+/// Connect's default `max.poll.records`.
+const DEFAULT_BATCH: usize = 500;
+/// How long one poll waits when idle; bounds the reaction time to control messages.
+const POLL_WAIT: Duration = Duration::from_millis(100);
+/// How often a `topics.regex` subscription looks for new matching topics.
+const REGEX_REFRESH: Duration = Duration::from_secs(30);
+/// Longest wait between retries of a retriable `put`.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+struct SideConverter {
+    class: String,
+    conv: Box<dyn Converter>,
+}
+
+/// Picks a converter: the connector's own if it names a class (with its settings), else the
+/// worker's. Like Kafka Connect, connector-level settings without a class are not used.
+fn converter(
+    spec: &TaskSpec,
+    key: &str,
+    kind: ConverterKind,
+) -> Result<SideConverter, TaskFailure> {
+    let prefix = format!("{key}.");
+    let (class, props) = match spec
+        .config
+        .get(key)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        Some(class) => (class.to_string(), sub(&spec.config, &prefix)),
+        None => {
+            let default = if kind == ConverterKind::Header {
+                SIMPLE_HEADER_CONVERTER
+            } else {
+                crate::data::converter::JSON_CONVERTER
+            };
+            let class = spec.worker.get(key).unwrap_or(default).to_string();
+            if spec.config.keys().any(|k| k.starts_with(&prefix)) {
+                tracing::warn!(
+                    "connector {} sets {prefix}* but not {key}; as in Kafka Connect those settings are ignored and the worker's converter is used",
+                    spec.connector
+                );
+            }
+            (class, spec.worker.with_prefix(&prefix))
+        }
+    };
+    let conv = Converters::build(&class, &props, kind)
+        .map_err(|e| TaskFailure::new(format!("Failed to create {key} {class}: {e}")))?;
+    Ok(SideConverter { class, conv })
+}
+
+fn sub(config: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<String, String> {
+    config
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|k| (k.to_string(), v.clone())))
+        .collect()
+}
+
+fn selector(config: &BTreeMap<String, String>) -> Result<TopicSelector, TaskFailure> {
+    match config
+        .get("topics.regex")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        Some(re) => regex::Regex::new(&format!("^(?:{re})$"))
+            .map(TopicSelector::Regex)
+            .map_err(|e| TaskFailure::new(format!("invalid topics.regex: {e}"))),
+        None => Ok(TopicSelector::List(
+            config
+                .get("topics")
+                .map(|t| {
+                    t.split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )),
+    }
+}
+
+/// The consumer group of a sink connector: `connect-<name>` unless overridden.
+pub fn group_id(connector: &str, config: &BTreeMap<String, String>) -> String {
+    config
+        .get("consumer.override.group.id")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("connect-{connector}"))
+}
+
+/// `max.poll.records` from the connector override or the worker's consumer settings.
+fn batch_size(spec: &TaskSpec) -> usize {
+    spec.config
+        .get("consumer.override.max.poll.records")
+        .or_else(|| spec.worker.raw.get("consumer.max.poll.records"))
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(DEFAULT_BATCH)
+}
+
+struct Loop<'a> {
+    spec: &'a TaskSpec,
+    consumer: &'a BaseConsumer<TaskContext>,
+    core: Arc<Mutex<Core>>,
+    key: SideConverter,
+    value: SideConverter,
+    header: SideConverter,
+    errors: ErrorHandler,
+    topics: HashMap<String, Arc<str>>,
+    seen_topics: HashSet<String>,
+    task_class: String,
+}
+
+/// Runs one task until stopped (`Ok`) or failed (`Err` with the trace).
+pub fn run(spec: TaskSpec, control: Receiver<Control>) -> Result<(), TaskFailure> {
+    let name = format!("{}-{}", spec.connector, spec.task_id);
+    let key = converter(&spec, "key.converter", ConverterKind::Key)?;
+    let value = converter(&spec, "value.converter", ConverterKind::Value)?;
+    let header = converter(&spec, "header.converter", ConverterKind::Header)?;
+    let topics = selector(&spec.config)?;
+    let errors = ErrorHandler::new(
+        &spec.runtime,
+        &spec.config,
+        &spec.worker,
+        &spec.connector,
+        spec.task_id,
+        spec.metrics.clone(),
+    )?;
+
+    let mut sink = spec.plugin.create_task();
+    spec.runtime
+        .block_on(sink.start(&spec.config))
+        .map_err(|e| TaskFailure::new(format!("task start failed: {e}")))?;
+    let core = Arc::new(Mutex::new(Core {
+        sink,
+        tracker: OffsetTracker::default(),
+        paused: spec.start_paused,
+        closed: false,
+        pending_failure: None,
+    }));
+
+    let overrides = sub(&spec.config, "consumer.override.");
+    let (cfg, warnings) = client_config(
+        &[
+            ("bootstrap.servers", spec.worker.bootstrap_servers.clone()),
+            ("enable.auto.commit", "false".into()),
+            ("enable.auto.offset.store", "false".into()),
+            ("auto.offset.reset", "earliest".into()),
+            ("statistics.interval.ms", "5000".into()),
+        ],
+        &[&spec.worker.with_prefix("consumer."), &overrides],
+        ClientRole::Consumer,
+    );
+    for w in warnings {
+        tracing::warn!(task = %name, "{w}");
+    }
+    let mut cfg = cfg;
+    cfg.set("group.id", group_id(&spec.connector, &spec.config))
+        .set("client.id", format!("connector-consumer-{name}"));
+    let ctx = TaskContext {
+        core: core.clone(),
+        rt: spec.runtime.clone(),
+        shared: spec.shared.clone(),
+        metrics: spec.metrics.clone(),
+        name: name.clone(),
+    };
+    let consumer: BaseConsumer<TaskContext> = cfg
+        .create_with_context(ctx)
+        .map_err(|e| TaskFailure::new(format!("cannot create the consumer: {e}")))?;
+
+    let mut lp = Loop {
+        spec: &spec,
+        consumer: &consumer,
+        core: core.clone(),
+        key,
+        value,
+        header,
+        errors,
+        topics: HashMap::new(),
+        seen_topics: HashSet::new(),
+        task_class: spec.plugin.task_class().to_string(),
+    };
+    let result = lp.run(&control, &topics);
+    // Whatever happened, make durable what can be and commit it before leaving.
+    let mut final_result = result;
+    {
+        let mut c = lock(&core);
+        if let Err(f) = flush_and_commit(&consumer, &mut c, &spec.runtime, None) {
+            final_result = final_result.and(Err(f));
+        }
+        let parts = c.tracker.partitions();
+        if final_result.is_ok() {
+            if let Err(e) = spec.runtime.block_on(c.sink.close(&parts)) {
+                tracing::warn!(task = %name, "closing partitions failed: {e}");
+            }
+        }
+        c.closed = true;
+    }
+    consumer.unsubscribe();
+    drop(lp);
+    drop(consumer);
+    let mut c = lock(&core);
+    if let Err(e) = spec.runtime.block_on(c.sink.stop()) {
+        tracing::warn!(task = %name, "stopping the sink failed: {e}");
+    }
+    final_result
+}
+
+impl<'a> Loop<'a> {
+    fn run(
+        &mut self,
+        control: &Receiver<Control>,
+        topics: &TopicSelector,
+    ) -> Result<(), TaskFailure> {
+        let spec = self.spec;
+        self.subscribe(topics)?;
+        let mut subscribed_at = Instant::now();
+        spec.shared.set(if spec.start_paused {
+            State::Paused
+        } else {
+            State::Running
+        });
+        let interval = spec.worker.offset_flush_interval;
+        let mut next_commit = Instant::now() + interval;
+        let max = batch_size(spec);
+        loop {
+            loop {
+                match control.try_recv() {
+                    Ok(Control::Stop) | Err(TryRecvError::Disconnected) => return Ok(()),
+                    Ok(Control::Pause) => self.set_paused(true)?,
+                    Ok(Control::Resume) => self.set_paused(false)?,
+                    Err(TryRecvError::Empty) => break,
+                }
+            }
+            if matches!(topics, TopicSelector::Regex(_)) && subscribed_at.elapsed() >= REGEX_REFRESH
+            {
+                self.subscribe(topics)?;
+                subscribed_at = Instant::now();
+            }
+            let batch = self.poll_batch(max)?;
+            if let Some(f) = lock(&self.core).pending_failure.take() {
+                return Err(f);
+            }
+            if !batch.is_empty() {
+                self.process(batch)?;
+            }
+            if Instant::now() >= next_commit {
+                self.commit()?;
+                next_commit = Instant::now() + interval;
+            }
+        }
+    }
+
+    fn commit(&self) -> Result<(), TaskFailure> {
+        let mut c = lock(&self.core);
+        flush_and_commit(self.consumer, &mut c, &self.spec.runtime, None)
+    }
+
+    fn subscribe(&self, topics: &TopicSelector) -> Result<(), TaskFailure> {
+        let list: Vec<String> = match topics {
+            TopicSelector::List(l) => l.clone(),
+            TopicSelector::Regex(_) => {
+                match self.consumer.fetch_metadata(None, Duration::from_secs(10)) {
+                    Ok(md) => {
+                        let mut l: Vec<String> = md
+                            .topics()
+                            .iter()
+                            .map(|t| t.name().to_string())
+                            .filter(|t| topics.matches(t))
+                            .collect();
+                        l.sort();
+                        l
+                    }
+                    Err(e) => {
+                        tracing::warn!("listing topics for topics.regex failed, will retry: {e}");
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        let current = self.consumer.subscription().map(|s| {
+            let mut v: Vec<String> = s.elements().iter().map(|e| e.topic().to_string()).collect();
+            v.sort();
+            v
+        });
+        if current.as_ref().ok() == Some(&list) {
+            return Ok(());
+        }
+        if list.is_empty() {
+            self.consumer.unsubscribe();
+            return Ok(());
+        }
+        let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+        self.consumer
+            .subscribe(&refs)
+            .map_err(|e| TaskFailure::new(format!("subscribe failed: {e}")))?;
+        tracing::info!(connector = %self.spec.connector, task = self.spec.task_id, "subscribed to {}", list.join(", "));
+        Ok(())
+    }
+
+    fn set_paused(&self, paused: bool) -> Result<(), TaskFailure> {
+        {
+            let mut c = lock(&self.core);
+            c.paused = paused;
+            if let Ok(a) = self.consumer.assignment() {
+                let r = if paused {
+                    self.consumer.pause(&a)
+                } else {
+                    self.consumer.resume(&a)
+                };
+                if let Err(e) = r {
+                    tracing::warn!("pause/resume failed: {e}");
+                }
+            }
+        }
+        self.spec.shared.set(if paused {
+            State::Paused
+        } else {
+            State::Running
+        });
+        if paused {
+            self.commit()?;
+        }
+        Ok(())
+    }
+
+    fn poll_batch(&self, max: usize) -> Result<Vec<BorrowedMessage<'a>>, TaskFailure> {
+        let mut out = Vec::new();
+        let mut wait = POLL_WAIT;
+        while out.len() < max {
+            match self.consumer.poll(wait) {
+                None => break,
+                Some(Ok(m)) => out.push(m),
+                Some(Err(e)) => {
+                    if let Some(code) = e.rdkafka_error_code() {
+                        if code == rdkafka::types::RDKafkaErrorCode::Fatal {
+                            return Err(TaskFailure::new(format!("fatal consumer error: {e}")));
+                        }
+                    }
+                    tracing::warn!(connector = %self.spec.connector, task = self.spec.task_id, "consumer error: {e}");
+                    break;
+                }
+            }
+            wait = Duration::ZERO;
+        }
+        // Records of partitions revoked while the batch was collected belong to another owner now.
+        let c = lock(&self.core);
+        out.retain(|m| {
+            c.tracker
+                .is_assigned(&TopicPartition::new(m.topic(), m.partition()))
+        });
+        Ok(out)
+    }
+
+    fn topic_arc(&mut self, topic: &str) -> Arc<str> {
+        if let Some(t) = self.topics.get(topic) {
+            return t.clone();
+        }
+        let t: Arc<str> = Arc::from(topic);
+        self.topics.insert(topic.to_string(), t.clone());
+        t
+    }
+
+    fn convert(&mut self, m: &BorrowedMessage<'_>) -> Result<SinkRecord, Failure> {
+        let topic = m.topic();
+        let data_failure = |stage: Stage, class: &str, e: crate::data::ConvertError| Failure {
+            stage,
+            class_name: class.to_string(),
+            exception_class: DATA_EXCEPTION,
+            message: e.to_string(),
+        };
+        let key = self
+            .key
+            .conv
+            .to_connect(topic, m.key())
+            .map_err(|e| data_failure(Stage::KeyConverter, &self.key.class, e))?;
+        let value = self
+            .value
+            .conv
+            .to_connect(topic, m.payload())
+            .map_err(|e| data_failure(Stage::ValueConverter, &self.value.class, e))?;
+        let mut headers = Vec::new();
+        if let Some(hs) = m.headers() {
+            for h in hs.iter() {
+                let value: Option<Data> = self
+                    .header
+                    .conv
+                    .to_connect(topic, h.value)
+                    .map_err(|e| data_failure(Stage::HeaderConverter, &self.header.class, e))?;
+                headers.push(Header {
+                    key: h.key.to_string(),
+                    value,
+                });
+            }
+        }
+        Ok(SinkRecord {
+            topic: self.topic_arc(topic),
+            partition: m.partition(),
+            offset: m.offset(),
+            timestamp: m.timestamp().to_millis(),
+            key,
+            value,
+            headers,
+        })
+    }
+
+    fn note_topic(&mut self, topic: &str) {
+        if !self.seen_topics.contains(topic) {
+            self.seen_topics.insert(topic.to_string());
+            (self.spec.on_topic)(topic);
+        }
+    }
+
+    /// Converts and puts a batch; records the error handler skips still count as consumed.
+    fn process(&mut self, batch: Vec<BorrowedMessage<'_>>) -> Result<(), TaskFailure> {
+        let rt = self.spec.runtime.clone();
+        let mut records = Vec::with_capacity(batch.len());
+        let mut origin = Vec::with_capacity(batch.len());
+        let mut consumed: Vec<(TopicPartition, i64)> = Vec::with_capacity(batch.len());
+        for (i, m) in batch.iter().enumerate() {
+            self.spec.metrics.records_read.inc();
+            self.note_topic(m.topic());
+            match self.convert(m) {
+                Ok(r) => {
+                    records.push(r);
+                    origin.push(i);
+                }
+                Err(failure) => {
+                    if let Err(f) = self.errors.handle(&rt, &raw(m), &failure) {
+                        // Make everything before the poison record durable, nothing after it.
+                        self.put_all(&records, &origin, &batch)?;
+                        self.mark_consumed(&batch, &origin, &consumed);
+                        self.commit()?;
+                        return Err(f);
+                    }
+                    consumed.push((
+                        TopicPartition::new(m.topic(), m.partition()),
+                        m.offset() + 1,
+                    ));
+                }
+            }
+        }
+        self.put_all(&records, &origin, &batch)?;
+        self.mark_consumed(&batch, &origin, &consumed);
+        Ok(())
+    }
+
+    fn mark_consumed(
+        &self,
+        batch: &[BorrowedMessage<'_>],
+        put: &[usize],
+        skipped: &[(TopicPartition, i64)],
+    ) {
+        let mut next: BTreeMap<TopicPartition, (i64, Option<i64>)> = BTreeMap::new();
+        for &i in put {
+            let m = &batch[i];
+            let e = next
+                .entry(TopicPartition::new(m.topic(), m.partition()))
+                .or_insert((0, None));
+            e.0 = e.0.max(m.offset() + 1);
+            e.1 = Some(e.1.map_or(m.offset(), |f: i64| f.min(m.offset())));
+        }
+        for (tp, o) in skipped {
+            let e = next.entry(tp.clone()).or_insert((0, None));
+            e.0 = e.0.max(*o);
+        }
+        let mut c = lock(&self.core);
+        for (tp, (n, first)) in next {
+            c.tracker.consumed(&tp, n, first);
+        }
+    }
+
+    /// Puts records, handling per-record sink failures through the error handler and retrying
+    /// retriable ones with backoff.
+    fn put_all(
+        &mut self,
+        records: &[SinkRecord],
+        origin: &[usize],
+        batch: &[BorrowedMessage<'_>],
+    ) -> Result<(), TaskFailure> {
+        let rt = self.spec.runtime.clone();
+        let mut base = 0usize;
+        let mut delay = Duration::from_millis(100);
+        while base < records.len() {
+            let rest = &records[base..];
+            let started = Instant::now();
+            let result = {
+                let mut c = lock(&self.core);
+                rt.block_on(c.sink.put(rest))
+            };
+            self.spec
+                .metrics
+                .put_seconds
+                .observe(started.elapsed().as_secs_f64());
+            match result {
+                Ok(()) => {
+                    self.spec.metrics.records_put.inc_by(rest.len() as u64);
+                    return Ok(());
+                }
+                Err(SinkError::Record { index, message }) if index < rest.len() => {
+                    self.spec.metrics.records_put.inc_by(index as u64);
+                    let m = &batch[origin[base + index]];
+                    let failure = Failure {
+                        stage: Stage::TaskPut,
+                        class_name: self.task_class.clone(),
+                        exception_class: DATA_EXCEPTION,
+                        message,
+                    };
+                    self.errors.handle(&rt, &raw(m), &failure)?;
+                    base += index + 1;
+                }
+                Err(SinkError::Retriable(msg)) => {
+                    tracing::warn!(connector = %self.spec.connector, task = self.spec.task_id, "put will be retried in {delay:?}: {msg}");
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                }
+                Err(e) => return Err(TaskFailure::new(format!("put failed: {e}"))),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn raw<'a>(m: &'a BorrowedMessage<'a>) -> RawRecord<'a> {
+    RawRecord {
+        topic: m.topic(),
+        partition: m.partition(),
+        offset: m.offset(),
+        timestamp: m.timestamp().to_millis(),
+        key: m.key(),
+        value: m.payload(),
+        headers: m
+            .headers()
+            .map(|hs| hs.iter().map(|h| (h.key, h.value)).collect())
+            .unwrap_or_default(),
+    }
+}
