@@ -564,12 +564,6 @@ impl Herder {
                             } else {
                                 runtime::Control::Resume
                             });
-                            // Reflect the target at once; the task confirms it shortly after.
-                            task.shared.set(if paused {
-                                State::Paused
-                            } else {
-                                State::Running
-                            });
                         }
                     }
                 }

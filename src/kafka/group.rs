@@ -5,11 +5,9 @@
 //! does); one partition's reset uses OffsetDelete; a full reset deletes the group.
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions};
-use rdkafka::bindings as rdsys;
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -163,30 +161,64 @@ impl GroupAdmin {
         offsets: Vec<(String, i32, Option<i64>)>,
         overrides: &BTreeMap<String, String>,
     ) -> Result<(), GroupError> {
+        let set: Vec<PartitionOffset> = offsets
+            .iter()
+            .filter_map(|(t, p, o)| {
+                o.map(|offset| PartitionOffset {
+                    topic: t.clone(),
+                    partition: *p,
+                    offset,
+                })
+            })
+            .collect();
+        let delete: Vec<(String, i32)> = offsets
+            .iter()
+            .filter(|(_, _, o)| o.is_none())
+            .map(|(t, p, _)| (t.clone(), *p))
+            .collect();
+        self.commit(group, &set, overrides).await?;
+        if delete.is_empty() {
+            return Ok(());
+        }
+        // Resetting single partitions: rust-rdkafka has no OffsetDelete (and some brokers,
+        // tansu among them, lack it), so the inactive group is re-created without them.
+        let all =
+            TopicSelector::Regex(Regex::new(".*").map_err(|e| GroupError::Kafka(e.to_string()))?);
+        let keep: Vec<PartitionOffset> = self
+            .committed(group, &all, overrides)
+            .await?
+            .into_iter()
+            .filter(|o| {
+                !delete
+                    .iter()
+                    .any(|(t, p)| *t == o.topic && *p == o.partition)
+            })
+            .collect();
+        self.delete_group(group).await?;
+        self.commit(group, &keep, overrides).await
+    }
+
+    /// Commits offsets as an inactive member of `group`.
+    async fn commit(
+        &self,
+        group: &str,
+        offsets: &[PartitionOffset],
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<(), GroupError> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
         let this = self.clone();
-        let (group, overrides) = (group.to_string(), overrides.clone());
+        let (group, overrides, offsets) = (group.to_string(), overrides.clone(), offsets.to_vec());
         blocking(move || {
-            let mut set = TopicPartitionList::new();
-            let mut delete = TopicPartitionList::new();
-            for (t, p, o) in &offsets {
-                match o {
-                    Some(o) => set.add_partition_offset(t, *p, Offset::Offset(*o))?,
-                    None => {
-                        delete.add_partition(t, *p);
-                    }
-                }
+            let mut tpl = TopicPartitionList::new();
+            for o in &offsets {
+                tpl.add_partition_offset(&o.topic, o.partition, Offset::Offset(o.offset))?;
             }
-            if set.count() > 0 {
-                let consumer = this.consumer_for(&group, &overrides)?;
-                consumer
-                    .commit(&set, CommitMode::Sync)
-                    .map_err(|e| not_empty_or(e, &group))?;
-            }
-            if delete.count() > 0 {
-                let admin = this.admin_client()?;
-                delete_partition_offsets(&admin, &group, &delete, this.timeout)?;
-            }
-            Ok(())
+            let consumer = this.consumer_for(&group, &overrides)?;
+            consumer
+                .commit(&tpl, CommitMode::Sync)
+                .map_err(|e| not_empty_or(e, &group))
         })
         .await
     }
@@ -227,93 +259,4 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| GroupError::Kafka(format!("offset operation aborted: {e}")))?
-}
-
-/// Kafka's OffsetDelete for some partitions of a group. rust-rdkafka does not wrap
-/// `rd_kafka_DeleteConsumerGroupOffsets`, so this calls librdkafka directly.
-fn delete_partition_offsets(
-    admin: &AdminClient<DefaultClientContext>,
-    group: &str,
-    partitions: &TopicPartitionList,
-    timeout: Duration,
-) -> Result<(), GroupError> {
-    let c_group = CString::new(group).map_err(|e| GroupError::Kafka(e.to_string()))?;
-    let rk = admin.inner().native_ptr();
-    // SAFETY: every pointer is created here and destroyed before returning; librdkafka copies
-    // the partition list and group name into the request.
-    unsafe {
-        let queue = rdsys::rd_kafka_queue_new(rk);
-        let del =
-            rdsys::rd_kafka_DeleteConsumerGroupOffsets_new(c_group.as_ptr(), partitions.ptr());
-        let mut dels = [del];
-        rdsys::rd_kafka_DeleteConsumerGroupOffsets(
-            rk,
-            dels.as_mut_ptr(),
-            1,
-            std::ptr::null(),
-            queue,
-        );
-        let event = rdsys::rd_kafka_queue_poll(queue, timeout.as_millis() as i32);
-        let result = if event.is_null() {
-            Err(GroupError::Kafka(format!(
-                "deleting offsets of group {group} timed out"
-            )))
-        } else {
-            let err = rdsys::rd_kafka_event_error(event);
-            let r = if err != rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-                Err(GroupError::Kafka(format!(
-                    "deleting offsets of group {group} failed: {}",
-                    RDKafkaErrorCode::from(err)
-                )))
-            } else {
-                group_result(event, group)
-            };
-            rdsys::rd_kafka_event_destroy(event);
-            r
-        };
-        rdsys::rd_kafka_DeleteConsumerGroupOffsets_destroy(del);
-        rdsys::rd_kafka_queue_destroy(queue);
-        result
-    }
-}
-
-/// Reads the group-level and per-partition errors of an OffsetDelete result event.
-///
-/// # Safety
-/// `event` must be a live DeleteConsumerGroupOffsets result event.
-unsafe fn group_result(event: *mut rdsys::rd_kafka_event_t, group: &str) -> Result<(), GroupError> {
-    let res = rdsys::rd_kafka_event_DeleteConsumerGroupOffsets_result(event);
-    if res.is_null() {
-        return Err(GroupError::Kafka("unexpected OffsetDelete result".into()));
-    }
-    let mut n = 0usize;
-    let groups = rdsys::rd_kafka_DeleteConsumerGroupOffsets_result_groups(res, &mut n);
-    for i in 0..n {
-        let g = *groups.add(i);
-        let gerr = rdsys::rd_kafka_group_result_error(g);
-        if !gerr.is_null() {
-            let code = RDKafkaErrorCode::from(rdsys::rd_kafka_error_code(gerr));
-            return Err(match code {
-                RDKafkaErrorCode::NonEmptyGroup => GroupError::NotEmpty(group.to_string()),
-                _ => GroupError::Kafka(format!("deleting offsets of group {group} failed: {code}")),
-            });
-        }
-        let parts = rdsys::rd_kafka_group_result_partitions(g);
-        if !parts.is_null() {
-            let list = &*parts;
-            for j in 0..list.cnt as usize {
-                let e = &*list.elems.add(j);
-                if e.err != rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR
-                    && e.err != rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND
-                {
-                    return Err(GroupError::Kafka(format!(
-                        "deleting offset of partition {} of group {group} failed: {}",
-                        e.partition,
-                        RDKafkaErrorCode::from(e.err)
-                    )));
-                }
-            }
-        }
-    }
-    Ok(())
 }
