@@ -45,6 +45,12 @@ impl Plugins {
         }
     }
 
+    /// Adds a connector plugin (embedding Sluice as a library, tests).
+    pub fn with_connector(mut self, connector: Arc<dyn SinkConnector>) -> Self {
+        self.connectors.push(connector);
+        self
+    }
+
     /// The connector for a class name or alias.
     pub fn connector(&self, class: &str) -> Option<Arc<dyn SinkConnector>> {
         let class = class.trim();

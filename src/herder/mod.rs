@@ -427,6 +427,17 @@ impl Herder {
         if let Some(msg) = infos.invalid_config_message() {
             return Err(HerderError::BadRequest(msg));
         }
+        // A new slot is locked before it becomes visible, so a concurrent delete or lifecycle
+        // call waits until it is persisted and started instead of racing the create.
+        let fresh = Arc::new(Slot::new(
+            name.to_string(),
+            SlotState::new(
+                config.clone(),
+                initial_state.unwrap_or(TargetState::Started),
+                BTreeSet::new(),
+            ),
+        ));
+        let fresh_op = fresh.op.try_lock().expect("a new slot is unlocked");
         let (slot, created) = {
             let mut slots = self.inner.slots.write().unwrap_or_else(|p| p.into_inner());
             match slots.get(name) {
@@ -437,19 +448,20 @@ impl Herder {
                 }
                 Some(s) => (s.clone(), false),
                 None => {
-                    let target = initial_state.unwrap_or(TargetState::Started);
-                    let slot = Arc::new(Slot::new(
-                        name.to_string(),
-                        SlotState::new(config.clone(), target, BTreeSet::new()),
-                    ));
-                    slots.insert(name.to_string(), slot.clone());
-                    (slot, true)
+                    slots.insert(name.to_string(), fresh.clone());
+                    (fresh.clone(), true)
                 }
             }
         };
-        let _op = slot.op.lock().await;
+        let _op = if created {
+            fresh_op
+        } else {
+            drop(fresh_op);
+            slot.op.lock().await
+        };
         if created {
             if let Err(e) = self.persist(&slot) {
+                slot.lock().deleted = true;
                 self.inner
                     .slots
                     .write()
@@ -466,8 +478,11 @@ impl Herder {
             self.persist(&slot)?;
         }
         self.start_connector(&slot);
+        // Read before releasing the slot, so a delete queued behind this call cannot turn a
+        // successful create or update into a 404.
+        let info = self.connector_info(name)?;
         drop(_op);
-        Ok((created, self.connector_info(name)?))
+        Ok((created, info))
     }
 
     /// `PATCH /connectors/{c}/config`: merges; a `None` value removes the key.
@@ -783,6 +798,11 @@ impl Herder {
     fn persist(&self, slot: &Slot) -> Result<()> {
         let stored = {
             let st = slot.lock();
+            // Calls queued behind a delete must not write the connector back: it would
+            // return on the next start.
+            if st.deleted {
+                return Ok(());
+            }
             StoredConnector {
                 name: slot.name.clone(),
                 config: st.config.clone(),

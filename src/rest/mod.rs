@@ -13,7 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
 
 use crate::herder::Herder;
@@ -33,50 +33,50 @@ pub fn router(state: AppState) -> Router {
     use connectors as c;
     let cors = !state.herder.worker().cors_origin.is_empty();
     let router = Router::new()
-        .route("/", get(admin::root))
-        .route("/health", get(admin::health))
-        .route("/metrics", get(admin::metrics))
-        .route("/connectors", get(c::list).post(c::create))
-        .route("/connectors/{name}", get(c::info).delete(c::delete))
-        .route(
+        .route_jersey("/", get(admin::root))
+        .route_jersey("/health", get(admin::health))
+        .route_jersey("/metrics", get(admin::metrics))
+        .route_jersey("/connectors", get(c::list).post(c::create))
+        .route_jersey("/connectors/{name}", get(c::info).delete(c::delete))
+        .route_jersey(
             "/connectors/{name}/config",
             get(c::get_config).put(c::put_config).patch(c::patch_config),
         )
-        .route("/connectors/{name}/status", get(c::status))
-        .route("/connectors/{name}/restart", post(c::restart))
-        .route("/connectors/{name}/pause", put(c::pause))
-        .route("/connectors/{name}/resume", put(c::resume))
-        .route("/connectors/{name}/stop", put(c::stop))
-        .route("/connectors/{name}/tasks", get(c::tasks))
-        .route("/connectors/{name}/tasks-config", get(c::tasks_config))
-        .route(
+        .route_jersey("/connectors/{name}/status", get(c::status))
+        .route_jersey("/connectors/{name}/restart", post(c::restart))
+        .route_jersey("/connectors/{name}/pause", put(c::pause))
+        .route_jersey("/connectors/{name}/resume", put(c::resume))
+        .route_jersey("/connectors/{name}/stop", put(c::stop))
+        .route_jersey("/connectors/{name}/tasks", get(c::tasks))
+        .route_jersey("/connectors/{name}/tasks-config", get(c::tasks_config))
+        .route_jersey(
             "/connectors/{name}/tasks/{task}/status",
             get(c::task_status),
         )
-        .route(
+        .route_jersey(
             "/connectors/{name}/tasks/{task}/restart",
             post(c::task_restart),
         )
-        .route(
+        .route_jersey(
             "/connectors/{name}/tasks/{task}/offsets",
             get(c::task_offsets),
         )
-        .route("/connectors/{name}/topics", get(c::topics))
-        .route("/connectors/{name}/topics/reset", put(c::topics_reset))
-        .route(
+        .route_jersey("/connectors/{name}/topics", get(c::topics))
+        .route_jersey("/connectors/{name}/topics/reset", put(c::topics_reset))
+        .route_jersey(
             "/connectors/{name}/offsets",
             get(c::offsets)
                 .patch(c::alter_offsets)
                 .delete(c::reset_offsets),
         )
-        .route("/connector-plugins", get(plugins::list))
-        .route("/connector-plugins/{plugin}/config", get(plugins::config))
-        .route(
+        .route_jersey("/connector-plugins", get(plugins::list))
+        .route_jersey("/connector-plugins/{plugin}/config", get(plugins::config))
+        .route_jersey(
             "/connector-plugins/{plugin}/config/validate",
             put(plugins::validate),
         )
-        .route("/admin/loggers", get(admin::loggers))
-        .route(
+        .route_jersey("/admin/loggers", get(admin::loggers))
+        .route_jersey(
             "/admin/loggers/{name}",
             get(admin::logger).put(admin::set_logger),
         )
@@ -89,6 +89,22 @@ pub fn router(state: AppState) -> Router {
         router
     };
     router.with_state(state)
+}
+
+/// Jersey matches every resource path with an optional trailing slash (`GET /connectors/`,
+/// `DELETE /connectors/x/`), so each route is also served with one.
+trait RouteJersey<S> {
+    fn route_jersey(self, path: &str, method_router: MethodRouter<S>) -> Self;
+}
+
+impl<S: Clone + Send + Sync + 'static> RouteJersey<S> for Router<S> {
+    fn route_jersey(self, path: &str, method_router: MethodRouter<S>) -> Self {
+        if path == "/" {
+            return self.route(path, method_router);
+        }
+        self.route(&format!("{path}/"), method_router.clone())
+            .route(path, method_router)
+    }
 }
 
 async fn log_request(req: Request, next: Next) -> Response {

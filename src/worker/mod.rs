@@ -48,6 +48,15 @@ pub struct Worker {
 impl Worker {
     /// Opens the state directory, binds the REST listener and builds the herder.
     pub async fn bind(config: WorkerConfig, logs: Arc<LogControl>) -> Result<Worker, WorkerError> {
+        Self::bind_with_plugins(config, logs, Plugins::builtin()).await
+    }
+
+    /// As [`Worker::bind`], with a chosen plugin set.
+    pub async fn bind_with_plugins(
+        config: WorkerConfig,
+        logs: Arc<LogControl>,
+        plugins: Plugins,
+    ) -> Result<Worker, WorkerError> {
         let store = ConnectorStore::open(&config.state_dir)?;
         let host = if config.listener.host.is_empty() {
             "0.0.0.0"
@@ -64,7 +73,7 @@ impl Worker {
             .unwrap_or(config.listener.port);
         let herder = Herder::new(
             Arc::new(config),
-            Arc::new(Plugins::builtin()),
+            Arc::new(plugins),
             store,
             Arc::new(Metrics::new()),
             port,

@@ -81,6 +81,22 @@ pub fn test_props(bootstrap: &str, state_dir: &Path) -> BTreeMap<String, String>
 impl TestWorker {
     /// Starts a worker with `extra` worker properties on top of [`test_props`].
     pub async fn start(bootstrap: &str, state_dir: &Path, extra: &[(&str, &str)]) -> TestWorker {
+        Self::start_with(
+            bootstrap,
+            state_dir,
+            extra,
+            sluice::connectors::Plugins::builtin(),
+        )
+        .await
+    }
+
+    /// As [`TestWorker::start`], with a chosen plugin set.
+    pub async fn start_with(
+        bootstrap: &str,
+        state_dir: &Path,
+        extra: &[(&str, &str)],
+        plugins: sluice::connectors::Plugins,
+    ) -> TestWorker {
         let mut props = test_props(bootstrap, state_dir);
         for (k, v) in extra {
             props.insert(k.to_string(), v.to_string());
@@ -93,7 +109,9 @@ impl TestWorker {
         }
         let config = WorkerConfig::from_raw(props).expect("worker config");
         let logs = Arc::new(LogControl::detached("INFO", String::new()));
-        let worker = Worker::bind(config, logs).await.expect("bind");
+        let worker = Worker::bind_with_plugins(config, logs, plugins)
+            .await
+            .expect("bind");
         let url = format!("http://{}", worker.local_addr());
         let herder = worker.herder().clone();
         let (tx, rx) = oneshot::channel::<()>();
