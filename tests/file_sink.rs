@@ -266,7 +266,7 @@ async fn poison_record_fails_the_task_and_commits_nothing_after_it() {
     let topic = unique("poison");
     let name = unique("poison-none");
     create_topic(&bootstrap, &topic, 1).await;
-    let mut records: Vec<(Option<String>, Option<Vec<u8>>, Option<i32>)> = (0..10)
+    let mut records: Vec<Outgoing> = (0..10)
         .map(|i| (None, Some(format!("{{\"i\":{i}}}").into_bytes()), Some(0)))
         .collect();
     records.push((None, Some(b"{not json".to_vec()), Some(0)));
@@ -382,12 +382,11 @@ async fn tolerated_poison_goes_to_the_dlq_with_context_headers() {
     w.stop().await;
 }
 
+/// Key, value and headers of a record read back.
+type ReadRecord = (Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, String)>);
+
 /// Reads a whole topic with a fresh group (does not rely on the high watermark).
-async fn read_all(
-    bootstrap: &str,
-    topic: &str,
-    expected: usize,
-) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, String)>)> {
+async fn read_all(bootstrap: &str, topic: &str, expected: usize) -> Vec<ReadRecord> {
     use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::message::Headers;
     use rdkafka::Message;

@@ -267,13 +267,12 @@ pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
     }
 }
 
+/// A record to produce: key, value (`None` = tombstone), fixed partition.
+pub type Outgoing = (Option<String>, Option<Vec<u8>>, Option<i32>);
+
 /// Produces `(key, value)` records (value `None` = tombstone), optionally to a fixed partition,
 /// waiting for every delivery.
-pub async fn produce(
-    bootstrap: &str,
-    topic: &str,
-    records: impl IntoIterator<Item = (Option<String>, Option<Vec<u8>>, Option<i32>)>,
-) {
+pub async fn produce(bootstrap: &str, topic: &str, records: impl IntoIterator<Item = Outgoing>) {
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("linger.ms", "5")
