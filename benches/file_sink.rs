@@ -3,8 +3,9 @@
 //! `cargo bench --bench file_sink` (release build). Starts librdkafka's in-process mock broker
 //! in this process (or uses `KAFKA_BOOTSTRAP` when set), fills a topic, runs the `sluice`
 //! binary as a separate process against it, and reports records/s, MB/s and the Sluice
-//! process's peak RSS. Sizes: `BENCH_RECORDS` (default 1,000,000), `BENCH_PARTITIONS` (4),
-//! `BENCH_TASKS` (1).
+//! process's peak RSS. Sizes: `BENCH_RECORDS` (default 300,000), `BENCH_PARTITIONS` (8),
+//! `BENCH_TASKS` (1). The mock broker keeps only about 5 MB per partition, so larger runs need
+//! more partitions or a real broker (`KAFKA_BOOTSTRAP`).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -29,6 +30,20 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// CPU seconds (user + system) a process has used, from /proc.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is parenthesised and may contain spaces.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // utime and stime are fields 14 and 15 of the file: 12th and 13th after the name and state.
+    let ticks = f.get(10).copied().unwrap_or(0.0) + f.get(11).copied().unwrap_or(0.0);
+    ticks / 100.0
+}
+
 /// Peak and current RSS of a process in MiB, from /proc.
 fn rss_mib(pid: u32) -> (f64, f64) {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -43,15 +58,36 @@ fn rss_mib(pid: u32) -> (f64, f64) {
     (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0)
 }
 
+/// Creates the topic on a real broker.
+fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("admin client");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
+    rt.block_on(admin.create_topics([&new], &AdminOptions::new()))
+        .expect("create topic")
+        .into_iter()
+        .for_each(|r| {
+            r.expect("topic created");
+        });
+}
+
 fn main() {
-    let records = env_usize("BENCH_RECORDS", 1_000_000);
-    let partitions = env_usize("BENCH_PARTITIONS", 4) as i32;
+    let records = env_usize("BENCH_RECORDS", 300_000);
+    let partitions = env_usize("BENCH_PARTITIONS", 8) as i32;
     let tasks = env_usize("BENCH_TASKS", 1);
-    let topic = "bench";
+    let topic = format!("bench-{}", std::process::id());
+    let topic = topic.as_str();
 
     let mock;
     let bootstrap = match std::env::var("KAFKA_BOOTSTRAP") {
-        Ok(b) if !b.is_empty() => b,
+        Ok(b) if !b.is_empty() => {
+            create_topic(&b, topic, partitions);
+            b
+        }
         _ => {
             mock = MockCluster::new(1).expect("mock cluster");
             mock.create_topic(topic, partitions, 1).expect("topic");
@@ -135,6 +171,7 @@ fn main() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let (_, idle_rss) = rss_mib(pid);
+    let cpu_before = cpu_secs(pid);
     let out = dir.path().join("out.jsonl");
     let body = json!({"name": "bench", "config": {
         "connector.class": "FileStreamSink",
@@ -152,8 +189,9 @@ fn main() {
         .expect("create");
     assert_eq!(r.status().as_u16(), 201);
 
-    // Time from the first consumed record to the last one committed (excludes the group join).
-    let consumed = |client: &reqwest::blocking::Client| -> (i64, i64) {
+    // Throughput from the first consumed record to the last one (excludes the group join);
+    // commit latency reported on its own.
+    let totals = |client: &reqwest::blocking::Client| -> (i64, i64) {
         let mut c = 0;
         let mut k = 0;
         for t in 0..tasks {
@@ -171,10 +209,16 @@ fn main() {
     };
     let deadline = Instant::now() + Duration::from_secs(600);
     let mut first: Option<Instant> = None;
+    let mut all_consumed: Option<Instant> = None;
+    let mut peak_during = 0.0f64;
     loop {
-        let (c, k) = consumed(&client);
+        let (c, k) = totals(&client);
+        peak_during = peak_during.max(rss_mib(pid).1);
         if c > 0 && first.is_none() {
             first = Some(Instant::now());
+        }
+        if c >= records as i64 && all_consumed.is_none() {
+            all_consumed = Some(Instant::now());
         }
         if k >= records as i64 {
             break;
@@ -183,9 +227,16 @@ fn main() {
             Instant::now() < deadline,
             "timed out at consumed={c} committed={k}"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        // Coarse polling: the REST calls themselves cost Sluice CPU.
+        std::thread::sleep(Duration::from_millis(100));
     }
-    let secs = first.map(|f| f.elapsed().as_secs_f64()).unwrap_or(f64::NAN);
+    let committed_at = Instant::now();
+    let cpu = cpu_secs(pid) - cpu_before;
+    let (first, done) = (
+        first.unwrap_or(committed_at),
+        all_consumed.unwrap_or(committed_at),
+    );
+    let secs = done.duration_since(first).as_secs_f64().max(1e-3);
     let (peak_rss, rss) = rss_mib(pid);
     let _ = child.kill();
     let _ = child.wait();
@@ -194,8 +245,10 @@ fn main() {
         .unwrap_or(0);
     assert_eq!(lines, records, "every record written once");
     println!(
-        "file_sink: {records} records, {partitions} partitions, {tasks} task(s): {:.0} records/s, {:.1} MB/s (value bytes); sluice RSS idle {idle_rss:.1} MiB, peak {peak_rss:.1} MiB, end {rss:.1} MiB",
+        "file_sink: {records} records, {partitions} partitions, {tasks} task(s): {:.0} records/s, {:.1} MB/s of values (first to last record consumed, {secs:.2}s); last commit {:.2}s later; sluice CPU {:.2} µs/record; sluice RSS idle {idle_rss:.1} MiB, peak {peak_rss:.1} MiB (sampled {peak_during:.1}), end {rss:.1} MiB",
         records as f64 / secs,
-        bytes as f64 / 1e6 / secs
+        bytes as f64 / 1e6 / secs,
+        committed_at.duration_since(done).as_secs_f64(),
+        cpu * 1e6 / records as f64
     );
 }

@@ -582,3 +582,46 @@ async fn a_null_offset_resets_one_partition_only() {
     assert_eq!(again, (0..10).chain(15..20).collect::<Vec<_>>());
     w.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn topics_regex_follows_matching_topics_including_new_ones() {
+    let Some(bootstrap) = kafka_bootstrap() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = unique("rx").replace('-', "_");
+    let (a, b, later, other) = (
+        format!("{prefix}.a"),
+        format!("{prefix}.b"),
+        format!("{prefix}.later"),
+        format!("{prefix}_other"),
+    );
+    for t in [&a, &b, &other] {
+        create_topic(&bootstrap, t, 1).await;
+    }
+    let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
+    let api = Api::new(&w.url);
+    let out = dir.path().join("out.txt");
+    let mut config = file_sink(
+        "unused",
+        &out,
+        &[("consumer.override.metadata.max.age.ms", "1000")],
+    );
+    config.as_object_mut().unwrap().remove("topics");
+    config["topics.regex"] = json!(format!("{}\\..*", prefix));
+    create(&api, &unique("rx-sink"), config).await;
+    produce_json(&bootstrap, &a, 0, 10).await;
+    produce_json(&bootstrap, &b, 10, 10).await;
+    produce_json(&bootstrap, &other, 1000, 10).await;
+    wait_ids(&out, 20).await;
+    // A topic created later is picked up at the next metadata refresh.
+    create_topic(&bootstrap, &later, 1).await;
+    produce_json(&bootstrap, &later, 20, 10).await;
+    let got = wait_ids(&out, 30).await;
+    assert_eq!(
+        got.iter().copied().collect::<BTreeSet<_>>(),
+        (0..30).collect(),
+        "only matching topics"
+    );
+    w.stop().await;
+}

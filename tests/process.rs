@@ -265,3 +265,60 @@ async fn kill_dash_nine_mid_stream_loses_nothing() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_levels_change_at_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--listeners",
+            &format!("http://127.0.0.1:{port}"),
+            "--state-dir",
+            &dir.path().display().to_string(),
+        ])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let api = Api::new(&format!("http://127.0.0.1:{port}"));
+    wait_healthy(&api).await;
+    api.get("/connectors?probe=before").await;
+    let r = api
+        .call(
+            "PUT",
+            "/admin/loggers/sluice.rest",
+            Some(r#"{"level":"DEBUG"}"#),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        r.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "sluice.rest"),
+        "{}",
+        r.text
+    );
+    api.get("/connectors?probe=after").await;
+    let text = wait_until("the debug line", Duration::from_secs(10), || {
+        let t = std::fs::read_to_string(&log).unwrap_or_default();
+        async move { t.contains("probe=after").then_some(t) }
+    })
+    .await;
+    assert!(
+        !text.contains("probe=before"),
+        "DEBUG was off before the change"
+    );
+    let r = api.get("/admin/loggers/sluice.rest").await;
+    assert_eq!(r.body["level"], "DEBUG");
+    assert!(r.body["last_modified"].as_i64().unwrap() > 0);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -30,6 +30,8 @@ pub struct Core {
     pub closed: bool,
     /// A failure raised inside a callback, for the loop to act on.
     pub pending_failure: Option<TaskFailure>,
+    /// Count of revocations, so the loop can tell whether a batch may hold revoked records.
+    pub revocations: u64,
 }
 
 /// The consumer context of one task.
@@ -182,6 +184,7 @@ impl TaskContext {
                 tracing::warn!(task = %self.name, "closing partitions failed: {e}");
             }
         }
+        core.revocations += 1;
         for tp in &parts {
             core.tracker.revoke(tp);
             self.metrics.clear_lag(&tp.topic, tp.partition);

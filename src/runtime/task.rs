@@ -1,6 +1,6 @@
 //! The sink task loop: poll → convert → put → commit durable offsets.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,8 +24,11 @@ use crate::kafka::{client_config, ClientRole};
 const DEFAULT_BATCH: usize = 500;
 /// How long one poll waits when idle; bounds the reaction time to control messages.
 const POLL_WAIT: Duration = Duration::from_millis(100);
-/// How often a `topics.regex` subscription looks for new matching topics.
+/// How often a `topics.regex` subscription looks for new matching topics, unless the consumer's
+/// `metadata.max.age.ms` says otherwise (Java's pattern subscriptions follow that setting too).
 const REGEX_REFRESH: Duration = Duration::from_secs(30);
+/// Minimum interval between two publications of the offsets snapshot.
+const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 /// Longest wait between retries of a retriable `put`.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
@@ -110,14 +113,54 @@ pub fn group_id(connector: &str, config: &BTreeMap<String, String>) -> String {
         .unwrap_or_else(|| format!("connect-{connector}"))
 }
 
-/// `max.poll.records` from the connector override or the worker's consumer settings.
-fn batch_size(spec: &TaskSpec) -> usize {
+/// A consumer setting from the connector override, else the worker's `consumer.` settings.
+fn consumer_setting<'s>(spec: &'s TaskSpec, key: &str) -> Option<&'s str> {
     spec.config
-        .get("consumer.override.max.poll.records")
-        .or_else(|| spec.worker.raw.get("consumer.max.poll.records"))
-        .and_then(|v| v.trim().parse().ok())
+        .get(&format!("consumer.override.{key}"))
+        .or_else(|| spec.worker.raw.get(&format!("consumer.{key}")))
+        .map(|v| v.trim())
+}
+
+/// `max.poll.records`.
+fn batch_size(spec: &TaskSpec) -> usize {
+    consumer_setting(spec, "max.poll.records")
+        .and_then(|v| v.parse().ok())
         .filter(|&n: &usize| n > 0)
         .unwrap_or(DEFAULT_BATCH)
+}
+
+/// How often a regex subscription is re-resolved.
+fn regex_refresh(spec: &TaskSpec) -> Duration {
+    consumer_setting(spec, "metadata.max.age.ms")
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(REGEX_REFRESH)
+}
+
+/// Per-partition progress of one batch: (topic, partition, next offset, first offset put).
+#[derive(Default)]
+struct Progress(Vec<(Arc<str>, i32, i64, Option<i64>)>);
+
+impl Progress {
+    /// Records that `offset` was handled (`put`: handed to the sink; else skipped).
+    fn note(&mut self, topic: &Arc<str>, partition: i32, offset: i64, put: bool) {
+        let i = match self
+            .0
+            .iter()
+            .position(|e| e.1 == partition && Arc::ptr_eq(&e.0, topic))
+        {
+            Some(i) => i,
+            None => {
+                self.0.push((topic.clone(), partition, offset + 1, None));
+                self.0.len() - 1
+            }
+        };
+        let e = &mut self.0[i];
+        e.2 = e.2.max(offset + 1);
+        if put {
+            e.3 = Some(e.3.map_or(offset, |f| f.min(offset)));
+        }
+    }
 }
 
 struct Loop<'a> {
@@ -129,8 +172,9 @@ struct Loop<'a> {
     header: SideConverter,
     errors: ErrorHandler,
     topics: HashMap<String, Arc<str>>,
-    seen_topics: HashSet<String>,
+    last_topic: Option<Arc<str>>,
     task_class: String,
+    published_at: Instant,
 }
 
 /// Runs one task until stopped (`Ok`) or failed (`Err` with the trace).
@@ -159,6 +203,7 @@ pub fn run(spec: TaskSpec, control: Receiver<Control>) -> Result<(), TaskFailure
         paused: spec.start_paused,
         closed: false,
         pending_failure: None,
+        revocations: 0,
     }));
 
     let overrides = sub(&spec.config, "consumer.override.");
@@ -199,8 +244,9 @@ pub fn run(spec: TaskSpec, control: Receiver<Control>) -> Result<(), TaskFailure
         header,
         errors,
         topics: HashMap::new(),
-        seen_topics: HashSet::new(),
+        last_topic: None,
         task_class: spec.plugin.task_class().to_string(),
+        published_at: Instant::now(),
     };
     let result = lp.run(&control, &topics);
     // Whatever happened, make durable what can be and commit it before leaving.
@@ -245,6 +291,7 @@ impl<'a> Loop<'a> {
         let interval = spec.worker.offset_flush_interval;
         let mut next_commit = Instant::now() + interval;
         let max = batch_size(spec);
+        let refresh = regex_refresh(spec);
         loop {
             loop {
                 match control.try_recv() {
@@ -254,8 +301,7 @@ impl<'a> Loop<'a> {
                     Err(TryRecvError::Empty) => break,
                 }
             }
-            if matches!(topics, TopicSelector::Regex(_)) && subscribed_at.elapsed() >= REGEX_REFRESH
-            {
+            if matches!(topics, TopicSelector::Regex(_)) && subscribed_at.elapsed() >= refresh {
                 self.subscribe(topics)?;
                 subscribed_at = Instant::now();
             }
@@ -265,11 +311,22 @@ impl<'a> Loop<'a> {
             }
             if !batch.is_empty() {
                 self.process(batch)?;
+                self.publish_offsets();
             }
             if Instant::now() >= next_commit {
                 self.commit()?;
                 next_commit = Instant::now() + interval;
             }
+        }
+    }
+
+    /// Keeps the per-partition view of `GET .../tasks/{t}/offsets` live, at most 10 times a second.
+    fn publish_offsets(&mut self) {
+        if self.published_at.elapsed() >= PUBLISH_EVERY {
+            self.spec
+                .shared
+                .publish_offsets(lock(&self.core).tracker.snapshot());
+            self.published_at = Instant::now();
         }
     }
 
@@ -349,6 +406,7 @@ impl<'a> Loop<'a> {
     fn poll_batch(&self, max: usize) -> Result<Vec<BorrowedMessage<'a>>, TaskFailure> {
         let mut out = Vec::new();
         let mut wait = POLL_WAIT;
+        let revocations = lock(&self.core).revocations;
         while out.len() < max {
             match self.consumer.poll(wait) {
                 None => break,
@@ -367,6 +425,9 @@ impl<'a> Loop<'a> {
         }
         // Records of partitions revoked while the batch was collected belong to another owner now.
         let c = lock(&self.core);
+        if c.revocations == revocations {
+            return Ok(out);
+        }
         out.retain(|m| {
             c.tracker
                 .is_assigned(&TopicPartition::new(m.topic(), m.partition()))
@@ -374,16 +435,31 @@ impl<'a> Loop<'a> {
         Ok(out)
     }
 
+    /// The interned topic name; the first time a topic is seen it is reported for topic tracking.
     fn topic_arc(&mut self, topic: &str) -> Arc<str> {
-        if let Some(t) = self.topics.get(topic) {
-            return t.clone();
+        if let Some(last) = &self.last_topic {
+            if &**last == topic {
+                return last.clone();
+            }
         }
-        let t: Arc<str> = Arc::from(topic);
-        self.topics.insert(topic.to_string(), t.clone());
+        let t = match self.topics.get(topic) {
+            Some(t) => t.clone(),
+            None => {
+                let t: Arc<str> = Arc::from(topic);
+                self.topics.insert(topic.to_string(), t.clone());
+                (self.spec.on_topic)(topic);
+                t
+            }
+        };
+        self.last_topic = Some(t.clone());
         t
     }
 
-    fn convert(&mut self, m: &BorrowedMessage<'_>) -> Result<SinkRecord, Failure> {
+    fn convert(
+        &mut self,
+        m: &BorrowedMessage<'_>,
+        topic_arc: Arc<str>,
+    ) -> Result<SinkRecord, Failure> {
         let topic = m.topic();
         let data_failure = |stage: Stage, class: &str, e: crate::data::ConvertError| Failure {
             stage,
@@ -416,7 +492,7 @@ impl<'a> Loop<'a> {
             }
         }
         Ok(SinkRecord {
-            topic: self.topic_arc(topic),
+            topic: topic_arc,
             partition: m.partition(),
             offset: m.offset(),
             timestamp: m.timestamp().to_millis(),
@@ -426,24 +502,18 @@ impl<'a> Loop<'a> {
         })
     }
 
-    fn note_topic(&mut self, topic: &str) {
-        if !self.seen_topics.contains(topic) {
-            self.seen_topics.insert(topic.to_string());
-            (self.spec.on_topic)(topic);
-        }
-    }
-
     /// Converts and puts a batch; records the error handler skips still count as consumed.
     fn process(&mut self, batch: Vec<BorrowedMessage<'_>>) -> Result<(), TaskFailure> {
         let rt = self.spec.runtime.clone();
+        self.spec.metrics.records_read.inc_by(batch.len() as u64);
         let mut records = Vec::with_capacity(batch.len());
         let mut origin = Vec::with_capacity(batch.len());
-        let mut consumed: Vec<(TopicPartition, i64)> = Vec::with_capacity(batch.len());
+        let mut progress = Progress::default();
         for (i, m) in batch.iter().enumerate() {
-            self.spec.metrics.records_read.inc();
-            self.note_topic(m.topic());
-            match self.convert(m) {
+            let topic = self.topic_arc(m.topic());
+            match self.convert(m, topic.clone()) {
                 Ok(r) => {
+                    progress.note(&topic, m.partition(), m.offset(), true);
                     records.push(r);
                     origin.push(i);
                 }
@@ -451,44 +521,24 @@ impl<'a> Loop<'a> {
                     if let Err(f) = self.errors.handle(&rt, &raw(m), &failure) {
                         // Make everything before the poison record durable, nothing after it.
                         self.put_all(&records, &origin, &batch)?;
-                        self.mark_consumed(&batch, &origin, &consumed);
+                        self.mark_consumed(progress);
                         self.commit()?;
                         return Err(f);
                     }
-                    consumed.push((
-                        TopicPartition::new(m.topic(), m.partition()),
-                        m.offset() + 1,
-                    ));
+                    progress.note(&topic, m.partition(), m.offset(), false);
                 }
             }
         }
         self.put_all(&records, &origin, &batch)?;
-        self.mark_consumed(&batch, &origin, &consumed);
+        self.mark_consumed(progress);
         Ok(())
     }
 
-    fn mark_consumed(
-        &self,
-        batch: &[BorrowedMessage<'_>],
-        put: &[usize],
-        skipped: &[(TopicPartition, i64)],
-    ) {
-        let mut next: BTreeMap<TopicPartition, (i64, Option<i64>)> = BTreeMap::new();
-        for &i in put {
-            let m = &batch[i];
-            let e = next
-                .entry(TopicPartition::new(m.topic(), m.partition()))
-                .or_insert((0, None));
-            e.0 = e.0.max(m.offset() + 1);
-            e.1 = Some(e.1.map_or(m.offset(), |f: i64| f.min(m.offset())));
-        }
-        for (tp, o) in skipped {
-            let e = next.entry(tp.clone()).or_insert((0, None));
-            e.0 = e.0.max(*o);
-        }
+    fn mark_consumed(&self, progress: Progress) {
         let mut c = lock(&self.core);
-        for (tp, (n, first)) in next {
-            c.tracker.consumed(&tp, n, first);
+        for (topic, partition, next, first) in progress.0 {
+            c.tracker
+                .consumed(&TopicPartition { topic, partition }, next, first);
         }
     }
 
