@@ -76,7 +76,9 @@ fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
 }
 
 fn main() {
-    let records = env_usize("BENCH_RECORDS", 300_000);
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs this too, as a quick smoke run.
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let records = env_usize("BENCH_RECORDS", if benchmarking { 300_000 } else { 20_000 });
     let partitions = env_usize("BENCH_PARTITIONS", 8) as i32;
     let tasks = env_usize("BENCH_TASKS", 1);
     let topic = format!("bench-{}", std::process::id());
