@@ -12,17 +12,6 @@ use serde_json::{json, Value};
 
 const LONG: Duration = Duration::from_secs(90);
 
-async fn create(api: &Api, name: &str, config: Value) {
-    let r = api
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": name, "config": config}).to_string()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "create failed: {}", r.text);
-}
-
 /// Waits until the file holds `n` distinct ids.
 async fn wait_ids(path: &std::path::Path, n: usize) -> Vec<usize> {
     wait_until(
@@ -80,7 +69,7 @@ async fn ten_thousand_records_flow_and_offsets_are_committed() {
     let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
     let api = Api::new(&w.url);
     let out = dir.path().join("out.txt");
-    create(&api, &name, file_sink(&topic, &out, &[])).await;
+    api.create(&name, &file_sink(&topic, &out, &[])).await;
     api.wait_tasks(&name, 1, "RUNNING").await;
 
     produce_json(&bootstrap, &topic, 0, 10_000).await;
@@ -136,7 +125,7 @@ async fn pause_keeps_records_back_and_resume_delivers_them() {
     let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
     let api = Api::new(&w.url);
     let out = dir.path().join("out.txt");
-    create(&api, &name, file_sink(&topic, &out, &[])).await;
+    api.create(&name, &file_sink(&topic, &out, &[])).await;
     api.wait_tasks(&name, 1, "RUNNING").await;
     produce_json(&bootstrap, &topic, 0, 100).await;
     wait_ids(&out, 100).await;
@@ -178,7 +167,7 @@ async fn stop_alter_offsets_resume_rereads_and_reset_starts_over() {
     let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
     let api = Api::new(&w.url);
     let out = dir.path().join("out.txt");
-    create(&api, &name, file_sink(&topic, &out, &[])).await;
+    api.create(&name, &file_sink(&topic, &out, &[])).await;
     api.wait_tasks(&name, 1, "RUNNING").await;
     produce_json(&bootstrap, &topic, 0, 50).await;
     wait_ids(&out, 50).await;
@@ -278,7 +267,7 @@ async fn poison_record_fails_the_task_and_commits_nothing_after_it() {
     let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
     let api = Api::new(&w.url);
     let out = dir.path().join("out.txt");
-    create(&api, &name, file_sink(&topic, &out, &[])).await;
+    api.create(&name, &file_sink(&topic, &out, &[])).await;
     let st = api.wait_tasks(&name, 1, "FAILED").await;
     let trace = st["tasks"][0]["trace"]
         .as_str()
@@ -340,7 +329,7 @@ async fn tolerated_poison_goes_to_the_dlq_with_context_headers() {
             ("errors.deadletterqueue.context.headers.enable", "true"),
         ],
     );
-    create(&api, &name, config).await;
+    api.create(&name, &config).await;
     let got = wait_ids(&out, 19).await;
     assert_eq!(got, (0..20).filter(|&i| i != 7).collect::<Vec<_>>());
     wait_committed(&bootstrap, &format!("connect-{name}"), &topic, 1, 20).await;
@@ -437,7 +426,8 @@ async fn two_tasks_share_four_partitions() {
     let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
     let api = Api::new(&w.url);
     let out = dir.path().join("out.txt");
-    create(&api, &name, file_sink(&topic, &out, &[("tasks.max", "2")])).await;
+    api.create(&name, &file_sink(&topic, &out, &[("tasks.max", "2")]))
+        .await;
     api.wait_tasks(&name, 2, "RUNNING").await;
     // Both tasks hold two partitions once the group has settled.
     wait_until("2 partitions per task", LONG, || async {
@@ -500,7 +490,7 @@ async fn connectors_survive_a_worker_restart_and_resume_where_they_were() {
     let out = dir.path().join("out.txt");
     let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
     let api = Api::new(&w.url);
-    create(&api, &name, file_sink(&topic, &out, &[])).await;
+    api.create(&name, &file_sink(&topic, &out, &[])).await;
     api.wait_tasks(&name, 1, "RUNNING").await;
     produce_json(&bootstrap, &topic, 0, 300).await;
     wait_ids(&out, 300).await;
@@ -529,7 +519,7 @@ async fn a_null_offset_resets_one_partition_only() {
     let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
     let api = Api::new(&w.url);
     let out = dir.path().join("out.txt");
-    create(&api, &name, file_sink(&topic, &out, &[])).await;
+    api.create(&name, &file_sink(&topic, &out, &[])).await;
     api.wait_tasks(&name, 1, "RUNNING").await;
     for p in 0..2 {
         produce(
@@ -609,7 +599,7 @@ async fn topics_regex_follows_matching_topics_including_new_ones() {
     );
     config.as_object_mut().unwrap().remove("topics");
     config["topics.regex"] = json!(format!("{}\\..*", prefix));
-    create(&api, &unique("rx-sink"), config).await;
+    api.create(&unique("rx-sink"), &config).await;
     produce_json(&bootstrap, &a, 0, 10).await;
     produce_json(&bootstrap, &b, 10, 10).await;
     produce_json(&bootstrap, &other, 1000, 10).await;

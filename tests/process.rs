@@ -142,14 +142,7 @@ async fn sigterm_flushes_commits_and_exits_zero() {
     wait_healthy(&api).await;
     let out = dir.path().join("out.txt");
     let config = file_sink(&topic, &out, &[]);
-    let r = api
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": name, "config": config}).to_string()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    api.create(&name, &config).await;
     api.wait_tasks(&name, 1, "RUNNING").await;
     produce_json(&bootstrap, &topic, 0, 1000).await;
     // Consumed, but not yet flushed: the file sink writes on flush, which only shutdown triggers.
@@ -213,14 +206,7 @@ async fn kill_dash_nine_mid_stream_loses_nothing() {
     let api = Api::new(&format!("http://127.0.0.1:{port}"));
     wait_healthy(&api).await;
     let out = dir.path().join("out.txt");
-    let r = api
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": name, "config": file_sink(&topic, &out, &[])}).to_string()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    api.create(&name, &file_sink(&topic, &out, &[])).await;
     api.wait_tasks(&name, 1, "RUNNING").await;
 
     // Produce in the background and kill Sluice while records are flowing.

@@ -127,14 +127,7 @@ async fn run_case(recover: i64, limit: i64) -> (Vec<(i32, i64)>, Option<i64>, se
         "recover.offset": recover.to_string(),
         "durable.limit": limit.to_string(),
     });
-    let r = api
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": name, "config": config}).to_string()),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    api.create(&name, &config).await;
     let expected_last = 19;
     wait_until(
         "the sink saw the last record",

@@ -55,28 +55,6 @@ fn not_found(name: &str) -> HerderError {
     HerderError::NotFound(format!("Connector {name} not found"))
 }
 
-fn topic_selector(config: &BTreeMap<String, String>) -> TopicSelector {
-    match config
-        .get("topics.regex")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .and_then(|re| regex::Regex::new(&format!("^(?:{re})$")).ok())
-    {
-        Some(re) => TopicSelector::Regex(re),
-        None => TopicSelector::List(
-            config
-                .get("topics")
-                .map(|t| {
-                    t.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        ),
-    }
-}
-
 fn consumer_overrides(config: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     config
         .iter()
@@ -721,7 +699,8 @@ impl Herder {
             .groups
             .committed(
                 &group,
-                &topic_selector(&config),
+                &TopicSelector::from_config(&config)
+                    .map_err(|e| HerderError::BadRequest(format!("invalid topics.regex: {e}")))?,
                 &consumer_overrides(&config),
             )
             .await
@@ -746,22 +725,26 @@ impl Herder {
         })
     }
 
-    async fn stopped_slot(&self, name: &str) -> Result<Arc<Slot>> {
-        let slot = self.slot(name).ok_or_else(|| not_found(name))?;
+    /// Connect's preconditions for changing offsets, checked under the connector's op lock:
+    /// known, target STOPPED and no tasks. Returns the config.
+    fn stopped_config(&self, name: &str, slot: &Slot) -> Result<BTreeMap<String, String>> {
         let st = slot.lock();
+        if st.deleted {
+            return Err(not_found(name));
+        }
         if st.target != TargetState::Stopped || !st.tasks.is_empty() {
             return Err(offsets::not_stopped(name));
         }
-        drop(st);
-        Ok(slot)
+        Ok(st.config.clone())
     }
 
     /// `PATCH /connectors/{c}/offsets`.
     pub async fn alter_offsets(&self, name: &str, body: &serde_json::Value) -> Result<Message> {
-        let slot = self.stopped_slot(name).await?;
-        let changes = offsets::parse_alter_request(body)?;
+        offsets::require_entries(body)?;
+        let slot = self.slot(name).ok_or_else(|| not_found(name))?;
         let _op = slot.op.lock().await;
-        let config = slot.lock().config.clone();
+        let config = self.stopped_config(name, &slot)?;
+        let changes = offsets::parse_alter_request(body)?;
         let group = runtime::group_id(name, &config);
         self.inner
             .groups
@@ -779,9 +762,9 @@ impl Herder {
 
     /// `DELETE /connectors/{c}/offsets`: deletes the consumer group.
     pub async fn reset_offsets(&self, name: &str) -> Result<Message> {
-        let slot = self.stopped_slot(name).await?;
+        let slot = self.slot(name).ok_or_else(|| not_found(name))?;
         let _op = slot.op.lock().await;
-        let config = slot.lock().config.clone();
+        let config = self.stopped_config(name, &slot)?;
         let group = runtime::group_id(name, &config);
         self.inner.groups.delete_group(&group).await.map_err(|e| {
             HerderError::Internal(format!(

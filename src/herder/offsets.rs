@@ -18,16 +18,19 @@ fn text_of(v: &Value) -> String {
     }
 }
 
+/// Connect's first check of an alter request (made before the connector is looked up).
+pub fn require_entries(body: &Value) -> Result<&[Value], HerderError> {
+    match body.get("offsets") {
+        Some(Value::Array(a)) if !a.is_empty() => Ok(a),
+        _ => Err(bad(
+            "Partitions / offsets need to be provided for an alter offsets request",
+        )),
+    }
+}
+
 /// Parses a `PATCH /connectors/{c}/offsets` body. Numbers may be JSON numbers or numeric strings.
 pub fn parse_alter_request(body: &Value) -> Result<Vec<OffsetChange>, HerderError> {
-    let offsets = match body.get("offsets") {
-        Some(Value::Array(a)) if !a.is_empty() => a,
-        _ => {
-            return Err(bad(
-                "Partitions / offsets need to be provided for an alter offsets request",
-            ))
-        }
-    };
+    let offsets = require_entries(body)?;
     let mut out = Vec::with_capacity(offsets.len());
     for entry in offsets {
         let partition = match entry.get("partition") {

@@ -44,6 +44,28 @@ pub enum TopicSelector {
 }
 
 impl TopicSelector {
+    /// From a sink config: `topics.regex` (whole-name match) when set, else the `topics` list.
+    pub fn from_config(config: &BTreeMap<String, String>) -> Result<Self, regex::Error> {
+        match config
+            .get("topics.regex")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+        {
+            Some(re) => Regex::new(&format!("^(?:{re})$")).map(TopicSelector::Regex),
+            None => Ok(TopicSelector::List(
+                config
+                    .get("topics")
+                    .map(|t| {
+                        t.split(',')
+                            .map(|s| s.trim().to_string())
+                            .filter(|s| !s.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )),
+        }
+    }
+
     /// True when the topic is selected.
     pub fn matches(&self, topic: &str) -> bool {
         match self {

@@ -307,8 +307,6 @@ pub async fn alter_offsets(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Response> {
-    // Existence and state are checked before the body, as Connect does.
-    s.herder.connector_config(&name)?;
     let v: Value = body::json(&body)?;
     Ok(Json(s.herder.alter_offsets(&name, &v).await?).into_response())
 }

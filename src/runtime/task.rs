@@ -80,29 +80,6 @@ fn sub(config: &BTreeMap<String, String>, prefix: &str) -> BTreeMap<String, Stri
         .collect()
 }
 
-fn selector(config: &BTreeMap<String, String>) -> Result<TopicSelector, TaskFailure> {
-    match config
-        .get("topics.regex")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-    {
-        Some(re) => regex::Regex::new(&format!("^(?:{re})$"))
-            .map(TopicSelector::Regex)
-            .map_err(|e| TaskFailure::new(format!("invalid topics.regex: {e}"))),
-        None => Ok(TopicSelector::List(
-            config
-                .get("topics")
-                .map(|t| {
-                    t.split(',')
-                        .map(|s| s.trim().to_string())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        )),
-    }
-}
-
 /// The consumer group of a sink connector: `connect-<name>` unless overridden.
 pub fn group_id(connector: &str, config: &BTreeMap<String, String>) -> String {
     config
@@ -183,7 +160,8 @@ pub fn run(spec: TaskSpec, control: Receiver<Control>) -> Result<(), TaskFailure
     let key = converter(&spec, "key.converter", ConverterKind::Key)?;
     let value = converter(&spec, "value.converter", ConverterKind::Value)?;
     let header = converter(&spec, "header.converter", ConverterKind::Header)?;
-    let topics = selector(&spec.config)?;
+    let topics = TopicSelector::from_config(&spec.config)
+        .map_err(|e| TaskFailure::new(format!("invalid topics.regex: {e}")))?;
     let errors = ErrorHandler::new(
         &spec.runtime,
         &spec.config,

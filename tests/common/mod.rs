@@ -228,6 +228,14 @@ impl Api {
         self.call("GET", path, None).await
     }
 
+    /// `POST /connectors` with `{"name", "config"}`; asserts 201.
+    pub async fn create(&self, name: &str, config: &Value) -> Reply {
+        let body = serde_json::json!({"name": name, "config": config}).to_string();
+        let r = self.call("POST", "/connectors", Some(&body)).await;
+        assert_eq!(r.status, 201, "create {name} failed: {}", r.text);
+        r
+    }
+
     /// Waits until the connector's tasks are all in `state` (and there are `tasks` of them).
     pub async fn wait_tasks(&self, name: &str, tasks: usize, state: &str) -> Value {
         let path = format!("/connectors/{name}/status");
