@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 
 use super::record::Data;
+use super::schema::{Schema, SchemaRef};
 
 /// `org.apache.kafka.connect.json.JsonConverter`.
 pub const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
@@ -118,8 +119,8 @@ impl Converters {
 /// `JsonConverter`: validates JSON; with `schemas.enable` unwraps the `{schema, payload}` envelope.
 pub struct JsonConverter {
     schemas_enable: bool,
-    /// Distinct schemas seen, so each is stored once and shared by every record that uses it.
-    schema_cache: HashMap<Box<str>, Arc<RawValue>>,
+    /// Distinct schemas seen (by their JSON text), each parsed once and shared by every record.
+    schema_cache: HashMap<Box<str>, SchemaRef>,
 }
 
 /// Bound on distinct cached schemas; a pathological topic must not grow memory without limit.
@@ -145,20 +146,23 @@ impl JsonConverter {
         }
     }
 
-    fn intern_schema(&mut self, schema: &RawValue) -> Option<Arc<RawValue>> {
+    fn intern_schema(&mut self, schema: &RawValue) -> Result<Option<SchemaRef>, ConvertError> {
         let text = schema.get();
         if text == "null" {
-            return None;
+            return Ok(None);
         }
         if let Some(s) = self.schema_cache.get(text) {
-            return Some(s.clone());
+            return Ok(Some(s.clone()));
         }
+        let json: serde_json::Value = serde_json::from_str(text).map_err(serialization_error)?;
+        let parsed = Schema::from_connect_json(&json)
+            .map_err(|e| ConvertError::Data(format!("Invalid schema in JSON envelope: {e}")))?;
         if self.schema_cache.len() >= SCHEMA_CACHE_MAX {
             self.schema_cache.clear();
         }
-        let arc: Arc<RawValue> = Arc::from(schema.to_owned());
+        let arc = Arc::new(parsed);
         self.schema_cache.insert(text.into(), arc.clone());
-        Some(arc)
+        Ok(Some(arc))
     }
 }
 
@@ -194,7 +198,7 @@ impl Converter for JsonConverter {
         if env.payload.get() == "null" {
             return Ok(None);
         }
-        let schema = self.intern_schema(env.schema);
+        let schema = self.intern_schema(env.schema)?;
         Ok(Some(Data::Json {
             schema,
             payload: env.payload.to_owned(),
@@ -270,7 +274,7 @@ mod tests {
     #[test]
     fn json_envelope_is_required_and_schema_shared() {
         let mut c = JsonConverter::new(true);
-        let msg = br#"{"schema":{"type":"int32"},"payload":5}"#;
+        let msg = br#"{"schema":{"type":"int32","optional":false},"payload":5}"#;
         let a = c.to_connect("t", Some(msg)).unwrap().unwrap();
         let b = c.to_connect("t", Some(msg)).unwrap().unwrap();
         match (a, b) {
@@ -292,6 +296,10 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         assert_eq!(c.schema_cache.len(), 1);
+        let e = c
+            .to_connect("t", Some(br#"{"schema":{"type":"nope"},"payload":1}"#))
+            .unwrap_err();
+        assert!(e.to_string().contains("unknown schema type"), "{e}");
         let e = c.to_connect("t", Some(br#"{"a":1}"#)).unwrap_err();
         assert_eq!(e.to_string(), ENVELOPE_ERROR);
         let e = c

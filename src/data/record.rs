@@ -5,6 +5,9 @@ use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
+use super::schema::SchemaRef;
+use super::value::Value;
+
 /// A topic and partition, the unit of assignment and offset tracking.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -38,12 +41,20 @@ pub enum Data {
     String(String),
     /// Opaque bytes (ByteArrayConverter).
     Bytes(Vec<u8>),
-    /// Validated JSON; `schema` is the Connect schema when the message carried one.
+    /// Validated JSON, not yet decoded; `schema` is the Connect schema when the message
+    /// carried one (JsonConverter with schemas.enable=true), parsed once per distinct schema.
     Json {
-        /// The `schema` part of a JsonConverter envelope (schemas.enable=true), shared per schema.
-        schema: Option<Arc<RawValue>>,
-        /// The payload, as compact or original JSON text.
+        /// The envelope's schema, shared by every record that uses it.
+        schema: Option<SchemaRef>,
+        /// The payload, as the original JSON text.
         payload: Box<RawValue>,
+    },
+    /// A decoded value (after transforms, or from a binary converter such as Avro).
+    Value {
+        /// Its schema; `None` for schemaless data.
+        schema: Option<SchemaRef>,
+        /// The value.
+        value: Value,
     },
 }
 
@@ -61,9 +72,17 @@ impl PartialEq for Data {
                     schema: s2,
                     payload: p2,
                 },
-            ) => {
-                p1.get() == p2.get() && s1.as_ref().map(|s| s.get()) == s2.as_ref().map(|s| s.get())
-            }
+            ) => p1.get() == p2.get() && s1 == s2,
+            (
+                Data::Value {
+                    schema: s1,
+                    value: v1,
+                },
+                Data::Value {
+                    schema: s2,
+                    value: v2,
+                },
+            ) => v1 == v2 && s1 == s2,
             _ => false,
         }
     }
@@ -76,6 +95,7 @@ impl Data {
             Data::String(s) => s.as_str().into(),
             Data::Bytes(b) => String::from_utf8_lossy(b),
             Data::Json { payload, .. } => payload.get().into(),
+            Data::Value { value, .. } => value.to_json().to_string().into(),
         }
     }
 }
