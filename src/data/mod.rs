@@ -1,6 +1,7 @@
 //! Record model and converters: Kafka bytes in, Connect data out.
 
 pub mod converter;
+pub mod json;
 pub mod record;
 pub mod schema;
 pub mod value;

@@ -89,6 +89,27 @@ impl PartialEq for Data {
 }
 
 impl Data {
+    /// The decoded value and its schema: JSON is decoded with its schema (or schemalessly),
+    /// strings and bytes become string and bytes values.
+    pub fn to_value(&self) -> Result<(Option<SchemaRef>, Value), super::json::DecodeError> {
+        Ok(match self {
+            Data::String(s) => (None, Value::String(s.clone())),
+            Data::Bytes(b) => (None, Value::Bytes(b.clone())),
+            Data::Json {
+                schema: Some(schema),
+                payload,
+            } => (
+                Some(schema.clone()),
+                super::json::decode(payload.get(), schema)?,
+            ),
+            Data::Json {
+                schema: None,
+                payload,
+            } => (None, super::json::decode_schemaless(payload.get())?),
+            Data::Value { schema, value } => (schema.clone(), value.clone()),
+        })
+    }
+
     /// The value as one line of text: strings as-is, JSON as its text, bytes as UTF-8 (lossy).
     pub fn to_text(&self) -> std::borrow::Cow<'_, str> {
         match self {
