@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod rest;
 pub mod runtime;
 pub mod store;
+pub mod transforms;
 pub mod worker;
 
 /// Sluice's version.

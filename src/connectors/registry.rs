@@ -7,10 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::file::FileStreamSinkConnector;
 use super::SinkConnector;
 use crate::configdef::{ConfigDef, PluginCatalog};
-use crate::data::converter::{
-    BYTE_ARRAY_CONVERTER, CONVERTERS, HEADER_CONVERTERS, JSON_CONVERTER, SIMPLE_HEADER_CONVERTER,
-    STRING_CONVERTER,
-};
+use crate::data::converter::{CONVERTERS, HEADER_CONVERTERS};
 
 /// `PluginInfo` of `GET /connector-plugins`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,19 +98,27 @@ impl Plugins {
                     version: version.clone(),
                 })
             };
-            for c in [JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER] {
+            for c in CONVERTERS {
                 push(c, "converter");
             }
-            for c in [
-                SIMPLE_HEADER_CONVERTER,
-                JSON_CONVERTER,
-                STRING_CONVERTER,
-                BYTE_ARRAY_CONVERTER,
-            ] {
+            for c in HEADER_CONVERTERS {
                 push(c, "header_converter");
+            }
+            for c in crate::transforms::transformation_classes() {
+                push(c, "transformation");
+            }
+            for c in crate::transforms::predicate_classes() {
+                push(c, "predicate");
             }
         }
         out
+    }
+
+    /// The config definition of a transformation or predicate class
+    /// (`GET /connector-plugins/{p}/config` for non-connector plugins).
+    pub fn transform_or_predicate(&self, class: &str) -> Option<&'static ConfigDef> {
+        let class = class.trim();
+        crate::transforms::transform_def(class).or_else(|| crate::transforms::predicate_def(class))
     }
 }
 
@@ -126,11 +131,11 @@ impl PluginCatalog for Plugins {
         HEADER_CONVERTERS.contains(&class)
     }
 
-    fn transform(&self, _class: &str) -> Option<&ConfigDef> {
-        None
+    fn transform(&self, class: &str) -> Option<&ConfigDef> {
+        crate::transforms::transform_def(class.trim())
     }
 
-    fn predicate(&self, _class: &str) -> Option<&ConfigDef> {
-        None
+    fn predicate(&self, class: &str) -> Option<&ConfigDef> {
+        crate::transforms::predicate_def(class.trim())
     }
 }

@@ -20,8 +20,13 @@ pub const BYTE_ARRAY_CONVERTER: &str = "org.apache.kafka.connect.converters.Byte
 pub const SIMPLE_HEADER_CONVERTER: &str = "org.apache.kafka.connect.storage.SimpleHeaderConverter";
 
 /// Converter classes usable as key/value converters.
-pub const CONVERTERS: &[&str] = &[JSON_CONVERTER, STRING_CONVERTER, BYTE_ARRAY_CONVERTER];
-/// Converter classes usable as header converters.
+pub const CONVERTERS: &[&str] = &[
+    JSON_CONVERTER,
+    STRING_CONVERTER,
+    BYTE_ARRAY_CONVERTER,
+    super::avro::AVRO_CONVERTER,
+];
+/// Converter classes usable as header converters (Confluent's AvroConverter is not one).
 pub const HEADER_CONVERTERS: &[&str] = &[
     SIMPLE_HEADER_CONVERTER,
     JSON_CONVERTER,
@@ -36,9 +41,14 @@ pub enum ConvertError {
     /// The bytes do not fit the converter (Connect's `DataException`).
     #[error("{0}")]
     Data(String),
-    /// The converter class or its settings are unusable.
+    /// The converter class or its settings are unusable. From `to_connect` it means no record
+    /// can convert (e.g. the Schema Registry refuses the credentials), not a poison record.
     #[error("{0}")]
     Config(String),
+    /// A passing failure outside the record (Schema Registry unreachable, timing out or
+    /// answering 5xx): the same record may convert on a retry, so it is not a poison record.
+    #[error("{0}")]
+    Retriable(String),
 }
 
 /// Which side a converter works on; Java converters are configured with `isKey`.
@@ -106,6 +116,9 @@ impl Converters {
                 }
             }
             BYTE_ARRAY_CONVERTER => Ok(Box::new(ByteArrayConverter)),
+            super::avro::AVRO_CONVERTER => Ok(Box::new(super::avro::AvroConverter::from_props(
+                props, kind,
+            )?)),
             SIMPLE_HEADER_CONVERTER if kind == ConverterKind::Header => {
                 Ok(Box::new(SimpleHeaderConverter))
             }

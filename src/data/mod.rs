@@ -1,5 +1,7 @@
 //! Record model and converters: Kafka bytes in, Connect data out.
 
+pub mod arrow;
+pub mod avro;
 pub mod converter;
 pub mod json;
 pub mod record;

@@ -110,13 +110,24 @@ impl Data {
         })
     }
 
-    /// The value as one line of text: strings as-is, JSON as its text, bytes as UTF-8 (lossy).
+    /// The value as one line of text: strings as-is, JSON as its text, decoded values as their
+    /// JsonConverter JSON with numeric decimals, bytes as UTF-8 (lossy).
     pub fn to_text(&self) -> std::borrow::Cow<'_, str> {
         match self {
             Data::String(s) => s.as_str().into(),
             Data::Bytes(b) => String::from_utf8_lossy(b),
             Data::Json { payload, .. } => payload.get().into(),
-            Data::Value { value, .. } => value.to_json().to_string().into(),
+            // With a schema, the JsonConverter form (structs as objects with field names).
+            Data::Value {
+                schema: Some(schema),
+                value,
+            } => super::json::encode_as(value, schema, super::json::DecimalFormat::Numeric)
+                .to_string()
+                .into(),
+            Data::Value {
+                schema: None,
+                value,
+            } => value.to_json().to_string().into(),
         }
     }
 }

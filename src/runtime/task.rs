@@ -19,6 +19,7 @@ use crate::data::converter::SIMPLE_HEADER_CONVERTER;
 use crate::data::{Converter, ConverterKind, Converters, Data, Header, SinkRecord, TopicPartition};
 use crate::kafka::group::TopicSelector;
 use crate::kafka::{client_config, ClientRole};
+use crate::transforms::TransformChain;
 
 /// Connect's default `max.poll.records`.
 const DEFAULT_BATCH: usize = 500;
@@ -147,6 +148,7 @@ struct Loop<'a> {
     key: SideConverter,
     value: SideConverter,
     header: SideConverter,
+    transforms: TransformChain,
     errors: ErrorHandler,
     topics: HashMap<String, Arc<str>>,
     last_topic: Option<Arc<str>>,
@@ -160,6 +162,7 @@ pub fn run(spec: TaskSpec, control: Receiver<Control>) -> Result<(), TaskFailure
     let key = converter(&spec, "key.converter", ConverterKind::Key)?;
     let value = converter(&spec, "value.converter", ConverterKind::Value)?;
     let header = converter(&spec, "header.converter", ConverterKind::Header)?;
+    let transforms = TransformChain::from_config(&spec.config).map_err(TaskFailure::new)?;
     let topics = TopicSelector::from_config(&spec.config)
         .map_err(|e| TaskFailure::new(format!("invalid topics.regex: {e}")))?;
     let errors = ErrorHandler::new(
@@ -220,6 +223,7 @@ pub fn run(spec: TaskSpec, control: Receiver<Control>) -> Result<(), TaskFailure
         key,
         value,
         header,
+        transforms,
         errors,
         topics: HashMap::new(),
         last_topic: None,
@@ -480,6 +484,20 @@ impl<'a> Loop<'a> {
         })
     }
 
+    /// Applies the transformation chain; a failure is a record failure at stage TRANSFORMATION,
+    /// reported with the failing transformation's class.
+    fn transform(&mut self, record: SinkRecord) -> Result<Option<SinkRecord>, Failure> {
+        if self.transforms.is_empty() {
+            return Ok(Some(record));
+        }
+        self.transforms.apply(record).map_err(|e| Failure {
+            stage: Stage::Transformation,
+            exception_class: e.error.exception_class(),
+            message: e.error.to_string(),
+            class_name: e.class,
+        })
+    }
+
     /// Converts and puts a batch; records the error handler skips still count as consumed.
     fn process(&mut self, batch: Vec<BorrowedMessage<'_>>) -> Result<(), TaskFailure> {
         let rt = self.spec.runtime.clone();
@@ -489,12 +507,18 @@ impl<'a> Loop<'a> {
         let mut progress = Progress::default();
         for (i, m) in batch.iter().enumerate() {
             let topic = self.topic_arc(m.topic());
-            match self.convert(m, topic.clone()) {
-                Ok(r) => {
+            let converted = self
+                .convert(m, topic.clone())
+                .and_then(|r| self.transform(r));
+            // Progress is keyed by the Kafka topic read, whatever a transform renamed it to.
+            match converted {
+                Ok(Some(r)) => {
                     progress.note(&topic, m.partition(), m.offset(), true);
                     records.push(r);
                     origin.push(i);
                 }
+                // Dropped by a transform or predicate: consumed, never put.
+                Ok(None) => progress.note(&topic, m.partition(), m.offset(), false),
                 Err(failure) => {
                     if let Err(f) = self.errors.handle(&rt, &raw(m), &failure) {
                         // Make everything before the poison record durable, nothing after it.
