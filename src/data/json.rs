@@ -160,7 +160,9 @@ impl TypedVisitor<'_, '_> {
             Kind::Int16 => (i16::MIN as i128, i16::MAX as i128),
             Kind::Int32 => (i32::MIN as i128, i32::MAX as i128),
             Kind::Int64 => (i64::MIN as i128, i64::MAX as i128),
-            Kind::Float32 | Kind::Float64 => return Ok(Value::Float(v as f64)),
+            // JsonConverter reads float32 with floatValue(): round to the nearest f32.
+            Kind::Float32 => return Ok(Value::Float(v as f32 as f64)),
+            Kind::Float64 => return Ok(Value::Float(v as f64)),
             _ if self.is_decimal() => return self.decimal_from_text(&v.to_string()),
             _ => return Err(self.mismatch("a number")),
         };
@@ -330,7 +332,8 @@ impl<'de> Visitor<'de> for TypedVisitor<'_, '_> {
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
         match self.schema.kind {
-            Kind::Float32 | Kind::Float64 => Ok(Value::Float(v)),
+            Kind::Float32 => Ok(Value::Float(v as f32 as f64)),
+            Kind::Float64 => Ok(Value::Float(v)),
             _ if self.is_decimal() => self.decimal_from_text(&v.to_string()),
             Kind::Int8 | Kind::Int16 | Kind::Int32 | Kind::Int64 if v.fract() == 0.0 => {
                 self.int(v as i128)

@@ -446,13 +446,16 @@ impl Column {
         path: &Path<'_>,
         opts: &ArrowOptions,
     ) -> Result<(), AppendError> {
-        let (sign, clamped) = match v {
-            POSITIVE_INFINITY => ("+infinity", clamp_max(self.unit)),
-            NEGATIVE_INFINITY => ("-infinity", clamp_min(self.unit)),
-            _ => {
-                self.push_i64(v);
-                return Ok(());
-            }
+        // Debezium writes the JDBC sentinel as is in µs columns and divided by 1000 in ms
+        // columns (observed with Debezium 3.6 on PostgreSQL 15, tests/data/debezium).
+        let ms = self.unit == TimeUnit::Millisecond;
+        let (sign, clamped) = if v == POSITIVE_INFINITY || (ms && v == POSITIVE_INFINITY / 1000) {
+            ("+infinity", clamp_max(self.unit))
+        } else if v == NEGATIVE_INFINITY || (ms && v == NEGATIVE_INFINITY / 1000) {
+            ("-infinity", clamp_min(self.unit))
+        } else {
+            self.push_i64(v);
+            return Ok(());
         };
         self.push_infinity(sign, clamped, path, opts)
     }
