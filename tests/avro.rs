@@ -1040,3 +1040,96 @@ async fn file_sink_with_avro_converter_on_a_real_broker() {
     );
     w.stop().await;
 }
+
+/// A Schema Registry outage stalls the task (retrying) instead of sending good records to the
+/// DLQ or skipping them; when the registry is back, every record is delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn registry_outage_is_retried_not_skipped() {
+    let Some(bootstrap) = kafka_bootstrap() else {
+        return;
+    };
+    let registry = tokio::task::spawn_blocking(MockRegistry::start)
+        .await
+        .unwrap();
+    let topic = unique("avro-outage");
+    let client = RegistryClient::new(&RegistryConfig::new(vec![registry.url.clone()])).unwrap();
+    let id = client
+        .register(
+            &format!("{topic}-value"),
+            &fixture_text("orders-envelope.avsc"),
+            None,
+            &[],
+        )
+        .await
+        .expect("register");
+    create_topic(&bootstrap, &topic, 1).await;
+    let records: Vec<Outgoing> = (0..3)
+        .map(|n| {
+            let payload = wire::frame(id, &fixture(&format!("orders-envelope-{n}.bin")));
+            (Some(format!("k{n}")), Some(payload), Some(0))
+        })
+        .collect();
+    produce(&bootstrap, &topic, records).await;
+    registry.fail_with(Some(503));
+
+    let dir = tempfile::tempdir().unwrap();
+    let w = TestWorker::start(&bootstrap, dir.path(), &[]).await;
+    let api = Api::new(&w.url);
+    let out = dir.path().join("out.txt");
+    let name = unique("avro-outage-sink");
+    let dlq = unique("avro-outage-dlq");
+    let config = file_sink(
+        &topic,
+        &out,
+        &[
+            ("value.converter", AVRO_CONVERTER),
+            ("value.converter.schema.registry.url", &registry.url),
+            ("errors.tolerance", "all"),
+            ("errors.deadletterqueue.topic.name", &dlq),
+            ("errors.deadletterqueue.topic.replication.factor", "1"),
+        ],
+    );
+    api.create(&name, &config).await;
+    wait_until("partition assigned", Duration::from_secs(60), || async {
+        let r = api
+            .get(&format!("/connectors/{name}/tasks/0/offsets"))
+            .await;
+        (r.body["partitions"].as_array()?.len() == 1).then_some(())
+    })
+    .await;
+    // Absence over a window: the records are on the broker, the registry answers 503.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        lines(&out).is_empty(),
+        "nothing is written while the registry is down"
+    );
+    let st = api.get(&format!("/connectors/{name}/status")).await;
+    assert_eq!(st.body["tasks"][0]["state"], "RUNNING", "{}", st.text);
+
+    registry.fail_with(None);
+    let got = wait_until(
+        "3 records after the registry is back",
+        Duration::from_secs(90),
+        || {
+            let out = out.clone();
+            async move {
+                let l = lines(&out);
+                (l.len() >= 3).then_some(l)
+            }
+        },
+    )
+    .await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    let group = format!("connect-{name}");
+    wait_until("3 offsets committed", Duration::from_secs(30), || {
+        let (b, g, t) = (bootstrap.clone(), group.clone(), topic.clone());
+        async move {
+            let c = tokio::task::spawn_blocking(move || committed(&b, &g, &t, 1)[0])
+                .await
+                .unwrap();
+            (c == Some(3)).then_some(())
+        }
+    })
+    .await;
+    w.stop().await;
+}

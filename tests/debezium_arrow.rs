@@ -389,7 +389,12 @@ fn avro_and_json_decode_to_the_same_values() {
             .to_value()
             .unwrap();
         // Debug text compares NaN equal to NaN, which `==` on f64 does not.
-        assert_eq!(format!("{from_avro:?}"), format!("{from_json:?}"), "record {}", a["index"]);
+        assert_eq!(
+            format!("{from_avro:?}"),
+            format!("{from_json:?}"),
+            "record {}",
+            a["index"]
+        );
         let s: SchemaRef = schema.unwrap();
         assert_eq!(mapped.schema.fields().len(), s.fields().len());
         compared += 1;

@@ -58,6 +58,8 @@ pub struct Failure {
 
 /// Java exception class names used in traces, for tools that parse them.
 pub const DATA_EXCEPTION: &str = "org.apache.kafka.connect.errors.DataException";
+/// Connect's retriable exception class name (a dependency was away; retries ran out).
+pub const RETRIABLE_EXCEPTION: &str = "org.apache.kafka.connect.errors.RetriableException";
 /// Generic Connect exception class name.
 pub const CONNECT_EXCEPTION: &str = "org.apache.kafka.connect.errors.ConnectException";
 

@@ -81,6 +81,7 @@ impl TaskHandle {
     /// Asks the task to stop and waits up to `timeout` for it to flush, commit and exit.
     /// Returns false if it did not finish in time (it keeps shutting down in the background).
     pub async fn stop(mut self, timeout: Duration) -> bool {
+        self.shared.request_stop();
         self.send(Control::Stop);
         matches!(
             tokio::time::timeout(timeout, self.done.wait_for(|d| *d)).await,

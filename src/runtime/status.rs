@@ -1,6 +1,7 @@
 //! Runtime states and the status a task shares with the herder.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,7 @@ pub struct Status {
 pub struct TaskShared {
     status: Mutex<Status>,
     offsets: Mutex<BTreeMap<TopicPartition, PartitionOffsets>>,
+    stopping: AtomicBool,
 }
 
 impl Default for TaskShared {
@@ -63,6 +65,7 @@ impl Default for TaskShared {
                 trace: None,
             }),
             offsets: Mutex::new(BTreeMap::new()),
+            stopping: AtomicBool::new(false),
         }
     }
 }
@@ -94,6 +97,16 @@ impl TaskShared {
     /// Replaces the per-partition offsets snapshot.
     pub fn publish_offsets(&self, offsets: BTreeMap<TopicPartition, PartitionOffsets>) {
         *lock(&self.offsets) = offsets;
+    }
+
+    /// Asks the task to stop: retry loops give up waiting at once.
+    pub fn request_stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
+    /// True once a stop was requested.
+    pub fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
     }
 
     /// The per-partition offsets snapshot.

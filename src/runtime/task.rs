@@ -10,13 +10,17 @@ use rdkafka::message::{BorrowedMessage, Headers};
 use rdkafka::Message;
 
 use super::consumer::{flush_and_commit, lock, Core, TaskContext};
-use super::errors::{ErrorHandler, Failure, RawRecord, Stage, TaskFailure, DATA_EXCEPTION};
+use super::errors::{
+    ErrorHandler, Failure, RawRecord, Stage, TaskFailure, DATA_EXCEPTION, RETRIABLE_EXCEPTION,
+};
 use super::offsets::OffsetTracker;
 use super::status::State;
 use super::{Control, TaskSpec};
 use crate::connectors::SinkError;
 use crate::data::converter::SIMPLE_HEADER_CONVERTER;
-use crate::data::{Converter, ConverterKind, Converters, Data, Header, SinkRecord, TopicPartition};
+use crate::data::{
+    ConvertError, Converter, ConverterKind, Converters, Data, Header, SinkRecord, TopicPartition,
+};
 use crate::kafka::group::TopicSelector;
 use crate::kafka::{client_config, ClientRole};
 use crate::transforms::TransformChain;
@@ -30,8 +34,30 @@ const POLL_WAIT: Duration = Duration::from_millis(100);
 const REGEX_REFRESH: Duration = Duration::from_secs(30);
 /// Minimum interval between two publications of the offsets snapshot.
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
-/// Longest wait between retries of a retriable `put`.
+/// Longest wait between retries, unless `errors.retry.delay.max.ms` says otherwise.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+
+/// `errors.retry.timeout`: how long retriable failures are retried. Connect's default 0 would
+/// send good records to the DLQ whenever a dependency blips, so 0 and -1 both mean "until it
+/// works" here; a positive value bounds the retries.
+fn retry_timeout(config: &BTreeMap<String, String>) -> Option<Duration> {
+    match config
+        .get("errors.retry.timeout")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    {
+        Some(ms) if ms > 0 => Some(Duration::from_millis(ms as u64)),
+        _ => None,
+    }
+}
+
+/// `errors.retry.delay.max.ms`.
+fn retry_delay_max(config: &BTreeMap<String, String>) -> Duration {
+    config
+        .get("errors.retry.delay.max.ms")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(MAX_RETRY_DELAY)
+}
 
 struct SideConverter {
     class: String,
@@ -115,6 +141,24 @@ fn regex_refresh(spec: &TaskSpec) -> Duration {
         .unwrap_or(REGEX_REFRESH)
 }
 
+/// Which converter of a record.
+#[derive(Clone, Copy)]
+enum Side {
+    Key,
+    Value,
+    Header,
+}
+
+/// Why a record did not become a `SinkRecord`.
+enum Rejected {
+    /// A record failure, for the error handler (tolerance, DLQ).
+    Record(Failure),
+    /// The task cannot go on.
+    Fatal(TaskFailure),
+    /// A stop was requested while retrying.
+    Stopped,
+}
+
 /// Per-partition progress of one batch: (topic, partition, next offset, first offset put).
 #[derive(Default)]
 struct Progress(Vec<(Arc<str>, i32, i64, Option<i64>)>);
@@ -143,6 +187,8 @@ impl Progress {
 
 struct Loop<'a> {
     spec: &'a TaskSpec,
+    retry_timeout: Option<Duration>,
+    retry_delay_max: Duration,
     consumer: &'a BaseConsumer<TaskContext>,
     core: Arc<Mutex<Core>>,
     key: SideConverter,
@@ -218,6 +264,8 @@ pub fn run(spec: TaskSpec, control: Receiver<Control>) -> Result<(), TaskFailure
 
     let mut lp = Loop {
         spec: &spec,
+        retry_timeout: retry_timeout(&spec.config),
+        retry_delay_max: retry_delay_max(&spec.config),
         consumer: &consumer,
         core: core.clone(),
         key,
@@ -441,32 +489,14 @@ impl<'a> Loop<'a> {
         &mut self,
         m: &BorrowedMessage<'_>,
         topic_arc: Arc<str>,
-    ) -> Result<SinkRecord, Failure> {
+    ) -> Result<SinkRecord, Rejected> {
         let topic = m.topic();
-        let data_failure = |stage: Stage, class: &str, e: crate::data::ConvertError| Failure {
-            stage,
-            class_name: class.to_string(),
-            exception_class: DATA_EXCEPTION,
-            message: e.to_string(),
-        };
-        let key = self
-            .key
-            .conv
-            .to_connect(topic, m.key())
-            .map_err(|e| data_failure(Stage::KeyConverter, &self.key.class, e))?;
-        let value = self
-            .value
-            .conv
-            .to_connect(topic, m.payload())
-            .map_err(|e| data_failure(Stage::ValueConverter, &self.value.class, e))?;
+        let key = self.convert_side(Side::Key, topic, m.key())?;
+        let value = self.convert_side(Side::Value, topic, m.payload())?;
         let mut headers = Vec::new();
         if let Some(hs) = m.headers() {
             for h in hs.iter() {
-                let value: Option<Data> = self
-                    .header
-                    .conv
-                    .to_connect(topic, h.value)
-                    .map_err(|e| data_failure(Stage::HeaderConverter, &self.header.class, e))?;
+                let value = self.convert_side(Side::Header, topic, h.value)?;
                 headers.push(Header {
                     key: h.key.to_string(),
                     value,
@@ -484,17 +514,86 @@ impl<'a> Loop<'a> {
         })
     }
 
+    /// Runs one converter. Bad bytes are a record failure for the error handler; a converter
+    /// that cannot work at all (bad credentials) fails the task; a passing outage (Schema
+    /// Registry down) is retried with backoff, so good records never go to the DLQ because a
+    /// dependency was away.
+    fn convert_side(
+        &mut self,
+        side: Side,
+        topic: &str,
+        bytes: Option<&[u8]>,
+    ) -> Result<Option<Data>, Rejected> {
+        let mut delay = Duration::from_millis(100);
+        let started = Instant::now();
+        loop {
+            let (conv, stage) = match side {
+                Side::Key => (&mut self.key, Stage::KeyConverter),
+                Side::Value => (&mut self.value, Stage::ValueConverter),
+                Side::Header => (&mut self.header, Stage::HeaderConverter),
+            };
+            match conv.conv.to_connect(topic, bytes) {
+                Ok(d) => return Ok(d),
+                Err(ConvertError::Data(message)) => {
+                    return Err(Rejected::Record(Failure {
+                        stage,
+                        class_name: conv.class.clone(),
+                        exception_class: DATA_EXCEPTION,
+                        message,
+                    }))
+                }
+                Err(ConvertError::Config(message)) => {
+                    return Err(Rejected::Fatal(TaskFailure::new(format!(
+                        "{} {} cannot convert: {message}",
+                        stage.as_str(),
+                        conv.class
+                    ))))
+                }
+                Err(ConvertError::Retriable(message)) => {
+                    if self.retry_timeout.is_some_and(|t| started.elapsed() >= t) {
+                        return Err(Rejected::Record(Failure {
+                            stage,
+                            class_name: conv.class.clone(),
+                            exception_class: RETRIABLE_EXCEPTION,
+                            message: format!("{message} (gave up after errors.retry.timeout)"),
+                        }));
+                    }
+                    tracing::warn!(connector = %self.spec.connector, task = self.spec.task_id, "{} will be retried in {delay:?}: {message}", stage.as_str());
+                    if !self.backoff(&mut delay) {
+                        return Err(Rejected::Stopped);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sleeps `delay` (then doubles it, up to the retry cap) unless a stop is requested;
+    /// false means stop.
+    fn backoff(&self, delay: &mut Duration) -> bool {
+        let until = Instant::now() + *delay;
+        while Instant::now() < until {
+            if self.spec.shared.stopping() {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(50).min(*delay));
+        }
+        *delay = (*delay * 2).min(self.retry_delay_max);
+        !self.spec.shared.stopping()
+    }
+
     /// Applies the transformation chain; a failure is a record failure at stage TRANSFORMATION,
     /// reported with the failing transformation's class.
-    fn transform(&mut self, record: SinkRecord) -> Result<Option<SinkRecord>, Failure> {
+    fn transform(&mut self, record: SinkRecord) -> Result<Option<SinkRecord>, Rejected> {
         if self.transforms.is_empty() {
             return Ok(Some(record));
         }
-        self.transforms.apply(record).map_err(|e| Failure {
-            stage: Stage::Transformation,
-            exception_class: e.error.exception_class(),
-            message: e.error.to_string(),
-            class_name: e.class,
+        self.transforms.apply(record).map_err(|e| {
+            Rejected::Record(Failure {
+                stage: Stage::Transformation,
+                exception_class: e.error.exception_class(),
+                message: e.error.to_string(),
+                class_name: e.class,
+            })
         })
     }
 
@@ -519,7 +618,15 @@ impl<'a> Loop<'a> {
                 }
                 // Dropped by a transform or predicate: consumed, never put.
                 Ok(None) => progress.note(&topic, m.partition(), m.offset(), false),
-                Err(failure) => {
+                // Stop requested while waiting on a dependency: nothing of this batch counts.
+                Err(Rejected::Stopped) => return Ok(()),
+                Err(Rejected::Fatal(f)) => {
+                    self.put_all(&records, &origin, &batch)?;
+                    self.mark_consumed(progress);
+                    self.commit()?;
+                    return Err(f);
+                }
+                Err(Rejected::Record(failure)) => {
                     if let Err(f) = self.errors.handle(&rt, &raw(m), &failure) {
                         // Make everything before the poison record durable, nothing after it.
                         self.put_all(&records, &origin, &batch)?;
@@ -585,8 +692,11 @@ impl<'a> Loop<'a> {
                 }
                 Err(SinkError::Retriable(msg)) => {
                     tracing::warn!(connector = %self.spec.connector, task = self.spec.task_id, "put will be retried in {delay:?}: {msg}");
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                    if !self.backoff(&mut delay) {
+                        return Err(TaskFailure::new(format!(
+                            "stopped while retrying a failed put: {msg}"
+                        )));
+                    }
                 }
                 Err(e) => return Err(TaskFailure::new(format!("put failed: {e}"))),
             }
