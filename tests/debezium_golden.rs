@@ -91,6 +91,7 @@ impl Fixtures {
         let v = self.wire(&input["value_schema"], &input["value"], schemas);
         SinkRecord {
             topic: Arc::from(topic),
+            original_topic: Arc::from(topic),
             partition: 0,
             offset: input["index"].as_i64().expect("index"),
             // Source records have no timestamp yet; neither do these.

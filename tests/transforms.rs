@@ -412,3 +412,25 @@ async fn unwrap_and_route_debezium_events_into_a_file() {
     .await;
     worker.stop().await;
 }
+
+#[test]
+fn plugin_config_serves_a_transformations_own_keys() {
+    let plugins = sluice::connectors::Plugins::builtin();
+    let keys = sluice::herder::validate::plugin_config(
+        &plugins,
+        "org.apache.kafka.connect.transforms.RegexRouter",
+    )
+    .unwrap();
+    let names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
+    assert!(
+        names.contains(&"regex") && names.contains(&"replacement"),
+        "{names:?}"
+    );
+    let keys = sluice::herder::validate::plugin_config(
+        &plugins,
+        "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+    )
+    .unwrap();
+    assert!(keys.iter().any(|k| k.name == "pattern"));
+    assert!(sluice::herder::validate::plugin_config(&plugins, "com.example.Nope").is_err());
+}

@@ -144,8 +144,11 @@ pub struct Header {
 /// One record handed to a sink task.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SinkRecord {
-    /// Topic the record was read from (transforms may rename it).
+    /// Topic of the record (transforms such as RegexRouter may rename it).
     pub topic: Arc<str>,
+    /// The Kafka topic it was read from, never changed by transforms (KIP-793's
+    /// `originalTopic`); sinks key offsets and exactly-once state on this.
+    pub original_topic: Arc<str>,
     /// Kafka partition.
     pub partition: i32,
     /// Kafka offset.
@@ -161,8 +164,8 @@ pub struct SinkRecord {
 }
 
 impl SinkRecord {
-    /// The topic-partition this record came from.
+    /// The Kafka topic-partition this record was read from.
     pub fn topic_partition(&self) -> TopicPartition {
-        TopicPartition::new(self.topic.clone(), self.partition)
+        TopicPartition::new(self.original_topic.clone(), self.partition)
     }
 }

@@ -97,6 +97,11 @@ impl Value {
             Value::Null => Json::Null,
             Value::Boolean(b) => Json::Bool(*b),
             Value::Int(i) => Json::from(*i),
+            // Jackson (JsonConverter) writes non-finite doubles as strings.
+            Value::Float(f) if f.is_nan() => Json::String("NaN".into()),
+            Value::Float(f) if f.is_infinite() => {
+                Json::String(if *f > 0.0 { "Infinity" } else { "-Infinity" }.into())
+            }
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
             Value::String(s) => Json::String(s.clone()),
             Value::Bytes(b) => Json::String(base64::engine::general_purpose::STANDARD.encode(b)),
@@ -137,6 +142,16 @@ mod tests {
             scale,
         }
         .to_text()
+    }
+
+    #[test]
+    fn non_finite_floats_are_strings_as_jackson_writes_them() {
+        assert_eq!(Value::Float(f64::NAN).to_json(), Json::String("NaN".into()));
+        assert_eq!(
+            Value::Float(f64::NEG_INFINITY).to_json(),
+            Json::String("-Infinity".into())
+        );
+        assert_eq!(Value::Float(1.5).to_json(), serde_json::json!(1.5));
     }
 
     #[test]

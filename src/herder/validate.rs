@@ -102,6 +102,10 @@ pub fn plugin_config(plugins: &Plugins, plugin: &str) -> Result<Vec<ConfigKeyInf
             schemas::framework_sink(),
         ));
     }
+    // A transformation's or predicate's own keys, as Connect 3.2+ serves them.
+    if let Some(def) = plugins.transform_or_predicate(plugin) {
+        return Ok(def.keys().cloned().collect());
+    }
     if CONVERTERS.contains(&plugin) || HEADER_CONVERTERS.contains(&plugin) {
         return Ok(Vec::new());
     }

@@ -504,7 +504,8 @@ impl<'a> Loop<'a> {
             }
         }
         Ok(SinkRecord {
-            topic: topic_arc,
+            topic: topic_arc.clone(),
+            original_topic: topic_arc,
             partition: m.partition(),
             offset: m.offset(),
             timestamp: m.timestamp().to_millis(),

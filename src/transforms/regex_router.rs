@@ -169,6 +169,13 @@ mod tests {
         assert_eq!(route(&mut r, "pg.public.orders"), "cdc_orders");
         assert_eq!(route(&mut r, "pg.public.items"), "cdc_items");
         assert_eq!(route(&mut r, "xpg.public.orders"), "xpg.public.orders");
+        let rec = crate::transforms::tests::record("pg.public.orders", None, None);
+        let out = r.apply(rec).unwrap().unwrap();
+        assert_eq!(
+            &*out.original_topic, "pg.public.orders",
+            "the Kafka topic is kept"
+        );
+        assert_eq!(out.topic_partition().topic.as_ref(), "pg.public.orders");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::data::{Data, Header, Schema, SchemaRef, SinkRecord, Value};
 pub(crate) fn record(topic: &str, key: Option<Data>, value: Option<Data>) -> SinkRecord {
     SinkRecord {
         topic: Arc::from(topic),
+        original_topic: Arc::from(topic),
         partition: 0,
         offset: 7,
         timestamp: Some(1_708_678_334_431),

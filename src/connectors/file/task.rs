@@ -121,6 +121,7 @@ mod tests {
     fn rec(offset: i64, value: Option<&str>) -> SinkRecord {
         SinkRecord {
             topic: "t".into(),
+            original_topic: "t".into(),
             partition: 0,
             offset,
             timestamp: None,

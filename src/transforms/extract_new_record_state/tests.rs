@@ -151,6 +151,7 @@ impl Events {
         self.offset += 1;
         SinkRecord {
             topic: Arc::from("pg.public.orders"),
+            original_topic: Arc::from("pg.public.orders"),
             partition: 0,
             offset: self.offset,
             timestamp: Some(1_708_678_334_600),
