@@ -134,6 +134,9 @@ pub struct JsonConverter {
     schemas_enable: bool,
     /// Distinct schemas seen (by their JSON text), each parsed once and shared by every record.
     schema_cache: HashMap<Box<str>, SchemaRef>,
+    /// The schema of the previous message: a topic mostly repeats one schema, and comparing
+    /// the text is cheaper than hashing kilobytes of it.
+    last_schema: Option<(Box<str>, SchemaRef)>,
 }
 
 /// Bound on distinct cached schemas; a pathological topic must not grow memory without limit.
@@ -156,6 +159,7 @@ impl JsonConverter {
         Self {
             schemas_enable,
             schema_cache: HashMap::new(),
+            last_schema: None,
         }
     }
 
@@ -164,8 +168,15 @@ impl JsonConverter {
         if text == "null" {
             return Ok(None);
         }
+        if let Some((last, s)) = &self.last_schema {
+            if **last == *text {
+                return Ok(Some(s.clone()));
+            }
+        }
         if let Some(s) = self.schema_cache.get(text) {
-            return Ok(Some(s.clone()));
+            let s = s.clone();
+            self.last_schema = Some((text.into(), s.clone()));
+            return Ok(Some(s));
         }
         let json: serde_json::Value = serde_json::from_str(text).map_err(serialization_error)?;
         let parsed = Schema::from_connect_json(&json)
@@ -175,6 +186,7 @@ impl JsonConverter {
         }
         let arc = Arc::new(parsed);
         self.schema_cache.insert(text.into(), arc.clone());
+        self.last_schema = Some((text.into(), arc.clone()));
         Ok(Some(arc))
     }
 }
@@ -204,10 +216,15 @@ impl Converter for JsonConverter {
                 payload: raw.to_owned(),
             }));
         }
-        // Parse generically first so malformed JSON and a missing envelope get distinct messages.
-        let raw: &RawValue = serde_json::from_slice(bytes).map_err(serialization_error)?;
-        let env: Envelope<'_> = serde_json::from_str(raw.get())
-            .map_err(|_| ConvertError::Data(ENVELOPE_ERROR.to_string()))?;
+        // One parse on the happy path; on failure a generic parse tells malformed JSON from a
+        // missing envelope, so each gets Connect's message.
+        let env: Envelope<'_> = match serde_json::from_slice(bytes) {
+            Ok(env) => env,
+            Err(_) => {
+                let _: &RawValue = serde_json::from_slice(bytes).map_err(serialization_error)?;
+                return Err(ConvertError::Data(ENVELOPE_ERROR.to_string()));
+            }
+        };
         if env.payload.get() == "null" {
             return Ok(None);
         }
