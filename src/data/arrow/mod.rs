@@ -39,9 +39,12 @@
 //!   castable by every reader; `Decimal128 { scale }` is the opt-in typed form, with overflow
 //!   and excess fractional digits reported as errors.
 //! * **±infinity timestamps**: Debezium writes PostgreSQL `infinity` / `-infinity` as the longs
-//!   `9223372036825200000` / `-9223372036832400000` in every Timestamp/MicroTimestamp/
-//!   NanoTimestamp (and Connect Timestamp) column, and as the strings `"infinity"` /
-//!   `"-infinity"` in ZonedTimestamp columns. See [`InfinityPolicy`]; by default they clamp to
+//!   `9223372036825200000` / `-9223372036832400000` in MicroTimestamp/NanoTimestamp (and
+//!   Connect Timestamp) columns, the same divided by 1000 in millisecond Timestamp columns, and
+//!   as the strings `"infinity"` / `"-infinity"` in ZonedTimestamp columns (observed with
+//!   Debezium 3.6, tests/data/debezium). Infinite `date` values cannot be recognised: Debezium
+//!   emits overflowed int32 day numbers that even differ between snapshot and streaming, and
+//!   they pass through as those numbers. See [`InfinityPolicy`]; by default they clamp to
 //!   the column's representable range (9999-12-31T23:59:59.999… / 0001-01-01T00:00:00, capped
 //!   by the i64 range of the unit), so they stay ordered as "latest"/"earliest" and every
 //!   Parquet reader and ClickHouse can read them.
