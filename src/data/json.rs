@@ -41,20 +41,7 @@ impl fmt::Display for Path<'_> {
 }
 
 fn type_name(schema: &Schema) -> String {
-    let base = match &schema.kind {
-        Kind::Int8 => "INT8",
-        Kind::Int16 => "INT16",
-        Kind::Int32 => "INT32",
-        Kind::Int64 => "INT64",
-        Kind::Float32 => "FLOAT32",
-        Kind::Float64 => "FLOAT64",
-        Kind::Boolean => "BOOLEAN",
-        Kind::String => "STRING",
-        Kind::Bytes => "BYTES",
-        Kind::Array(_) => "ARRAY",
-        Kind::Map(_, _) => "MAP",
-        Kind::Struct(_) => "STRUCT",
-    };
+    let base = schema.kind.type_name();
     match &schema.name {
         Some(n) => format!("{base} ({n})"),
         None => base.to_string(),

@@ -58,6 +58,26 @@ pub enum Kind {
     Struct(Vec<Field>),
 }
 
+impl Kind {
+    /// Connect's `Schema.Type` name (`INT64`, `STRUCT`, ...), as Java error messages print it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Kind::Int8 => "INT8",
+            Kind::Int16 => "INT16",
+            Kind::Int32 => "INT32",
+            Kind::Int64 => "INT64",
+            Kind::Float32 => "FLOAT32",
+            Kind::Float64 => "FLOAT64",
+            Kind::Boolean => "BOOLEAN",
+            Kind::String => "STRING",
+            Kind::Bytes => "BYTES",
+            Kind::Array(_) => "ARRAY",
+            Kind::Map(_, _) => "MAP",
+            Kind::Struct(_) => "STRUCT",
+        }
+    }
+}
+
 /// A struct field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {

@@ -14,7 +14,7 @@ use crate::data::{Decimal, Kind, Schema, SchemaRef, SinkRecord, Value};
 use super::date_format::DateFormat;
 use super::support::{
     copy_basics, decode, encode, java_class, java_float_string, map_get, map_put, require_map,
-    require_struct, struct_from, type_name, with_default, SchemaCache, Side,
+    require_struct, struct_from, with_default, SchemaCache, Side,
 };
 use super::{TransformError, Transformation};
 
@@ -228,7 +228,7 @@ pub(crate) fn cast_value(
     }
     // Only primitive inputs (and the logical types built on them) can be cast.
     let input = match schema {
-        Some(s) => type_name(&s.kind),
+        Some(s) => s.kind.type_name(),
         None => match &value {
             Value::Array(_) => "ARRAY",
             Value::Map(_) => "MAP",

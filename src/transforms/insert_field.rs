@@ -8,7 +8,7 @@ use crate::data::{Kind, Schema, SchemaRef, SinkRecord, Value};
 
 use super::support::{
     decode, encode, map_put, primitive, require_map, require_struct, struct_from, timestamp_schema,
-    type_name, with_default, SchemaCache, Side,
+    with_default, SchemaCache, Side,
 };
 use super::{TransformError, Transformation};
 
@@ -173,7 +173,7 @@ impl Transformation for InsertField {
                             spec.name,
                             updated
                                 .field(&spec.name)
-                                .map_or("STRING", |f| type_name(&f.schema.kind))
+                                .map_or("STRING", |f| f.schema.kind.type_name())
                         )));
                     }
                     out.push(v);

@@ -176,24 +176,6 @@ pub(crate) fn struct_from(
     Ok(out)
 }
 
-/// Connect's `Schema.Type` name.
-pub(crate) fn type_name(kind: &Kind) -> &'static str {
-    match kind {
-        Kind::Int8 => "INT8",
-        Kind::Int16 => "INT16",
-        Kind::Int32 => "INT32",
-        Kind::Int64 => "INT64",
-        Kind::Float32 => "FLOAT32",
-        Kind::Float64 => "FLOAT64",
-        Kind::Boolean => "BOOLEAN",
-        Kind::String => "STRING",
-        Kind::Bytes => "BYTES",
-        Kind::Array(_) => "ARRAY",
-        Kind::Map(_, _) => "MAP",
-        Kind::Struct(_) => "STRUCT",
-    }
-}
-
 /// The Java class Connect would report for a value, for error messages.
 pub(crate) fn java_class(value: &Value, schema: Option<&Schema>) -> &'static str {
     if let Some(s) = schema {
