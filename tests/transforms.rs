@@ -434,3 +434,60 @@ fn plugin_config_serves_a_transformations_own_keys() {
     assert!(keys.iter().any(|k| k.name == "pattern"));
     assert!(sluice::herder::validate::plugin_config(&plugins, "com.example.Nope").is_err());
 }
+
+/// A payload that does not match its schema fails the task with a trace naming the topic,
+/// partition, offset and field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_that_does_not_fit_its_schema_is_reported_with_its_coordinates() {
+    let mock = MockCluster::new(1).expect("mock cluster");
+    let bootstrap = mock.bootstrap_servers();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let worker = TestWorker::start(&bootstrap, dir.path(), &[]).await;
+    let api = Api::new(&worker.url);
+    let topic = unique("pg.public.bad");
+    mock.create_topic(&topic, 1, 1).expect("topic");
+    let row_schema = json!({"type":"struct","optional":true,"name":"pg.public.bad.Value","fields":[
+        {"field":"id","type":"int64","optional":false}]});
+    let schema = json!({"type":"struct","optional":false,"name":"pg.public.bad.Envelope","fields":[
+        {"field":"before","type":"struct","optional":true,"fields":row_schema["fields"]},
+        {"field":"after","type":"struct","optional":true,"fields":row_schema["fields"]},
+        {"field":"op","type":"string","optional":false}]});
+    let msg = |id: Value| {
+        json!({"schema": schema, "payload": {"before": null, "after": {"id": id}, "op": "c"}})
+            .to_string()
+            .into_bytes()
+    };
+    produce(
+        &bootstrap,
+        &topic,
+        vec![
+            (None, Some(msg(json!(1))), Some(0)),
+            (None, Some(msg(json!("one"))), Some(0)),
+        ],
+    )
+    .await;
+    let mut cfg = file_sink(
+        &topic,
+        &dir.path().join("out.txt"),
+        &[
+            ("value.converter.schemas.enable", "true"),
+            ("transforms", "unwrap"),
+            ("transforms.unwrap.type", UNWRAP),
+        ],
+    );
+    cfg["name"] = json!("bad-sink");
+    api.create("bad-sink", &cfg).await;
+    let st = api.wait_tasks("bad-sink", 1, "FAILED").await;
+    let trace = st["tasks"][0]["trace"].as_str().unwrap();
+    for part in [
+        topic.as_str(),
+        "partition=0",
+        "offset=1",
+        "$.after.id",
+        "TRANSFORMATION",
+        "INT64",
+    ] {
+        assert!(trace.contains(part), "trace lacks {part}: {trace}");
+    }
+    worker.stop().await;
+}
