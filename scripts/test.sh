@@ -4,8 +4,11 @@
 #   scripts/test.sh [CARGO TEST ARGS...]     e.g. scripts/test.sh -- --nocapture
 #
 # Steps: cargo fmt --check, cargo clippy --all-targets -D warnings, start the test services
-# (scripts/services.sh up kafka), then cargo test --all-targets with KAFKA_BOOTSTRAP and
-# SLUICE_REQUIRE_SERVICES=1 exported. The services are always stopped on exit; the exit code is cargo's.
+# (scripts/services.sh up kafka s3 readers: tansu, moto and the Parquet readers' venv; installs are cached
+# under .cache/services), then cargo test --all-targets with KAFKA_BOOTSTRAP, S3_ENDPOINT, AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY, AWS_REGION, SLUICE_READERS_PYTHON and SLUICE_REQUIRE_SERVICES=1 exported.
+# The services this run started are stopped on exit (ones that were already running are left alone);
+# the exit code is cargo's.
 #
 #   SLUICE_TEST_SKIP_LINT=1   skip fmt and clippy (quick local loops)
 set -euo pipefail
@@ -23,23 +26,40 @@ else
     cargo clippy --all-targets -- -D warnings
 fi
 
+SERVICES=(kafka s3 readers)
+
+# Services already running before this run (e.g. a developer's `scripts/services.sh up`) are kept running.
+STARTED=()
+status="$(bash scripts/services.sh status)"
+for svc in "${SERVICES[@]}"; do
+    if ! grep -Eq "^$svc +(running|up) " <<<"$status"; then
+        STARTED+=("$svc")
+    fi
+done
+
 # shellcheck disable=SC2317 # invoked through the EXIT trap
 cleanup() {
-    step "stopping test services"
-    bash scripts/services.sh down kafka || true
+    if ((${#STARTED[@]})); then
+        step "stopping test services (${STARTED[*]})"
+        bash scripts/services.sh down "${STARTED[@]}" || true
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-step "starting test services (kafka)"
-bash scripts/services.sh up kafka
+step "starting test services (${SERVICES[*]})"
+bash scripts/services.sh up "${SERVICES[@]}"
 # shellcheck source=/dev/null
 . "$(bash scripts/services.sh path)"
-export KAFKA_BOOTSTRAP
+: "${KAFKA_BOOTSTRAP:?services.sh did not export KAFKA_BOOTSTRAP}"
+: "${S3_ENDPOINT:?services.sh did not export S3_ENDPOINT}"
+: "${SLUICE_READERS_PYTHON:?services.sh did not export SLUICE_READERS_PYTHON}"
+export KAFKA_BOOTSTRAP S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_EC2_METADATA_DISABLED
+export SLUICE_READERS_PYTHON
 export SLUICE_REQUIRE_SERVICES=1
 
-step "cargo test --all-targets $* (KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP)"
+step "cargo test --all-targets $* (KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP S3_ENDPOINT=$S3_ENDPOINT SLUICE_READERS_PYTHON=$SLUICE_READERS_PYTHON)"
 rc=0
 cargo test --all-targets "$@" || rc=$?
 step "cargo test exited with $rc"

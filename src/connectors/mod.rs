@@ -2,6 +2,7 @@
 
 pub mod file;
 pub mod registry;
+pub mod s3_parquet;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -42,7 +43,11 @@ impl From<std::io::Error> for SinkError {
     }
 }
 
+/// A partition offset change of `PATCH .../offsets` (`None` = reset that partition).
+pub type OffsetChange = (TopicPartition, Option<i64>);
+
 /// A sink connector plugin: its config definitions and how it splits work into tasks.
+#[async_trait]
 pub trait SinkConnector: Send + Sync {
     /// The plugin's config definitions (from `schemas/<plugin>.json`).
     fn config_def(&self) -> &'static ConfigDef;
@@ -62,6 +67,17 @@ pub trait SinkConnector: Send + Sync {
 
     /// A new, unstarted task.
     fn create_task(&self) -> Box<dyn SinkTask>;
+
+    /// Rewrites offsets the plugin keeps in its target (KIP-875's `alterOffsets`), called while
+    /// the connector is stopped, before the group offsets change. `changes` is `None` for a
+    /// reset of every partition. Returns true when the plugin keeps such offsets.
+    async fn alter_offsets(
+        &self,
+        _config: &BTreeMap<String, String>,
+        _changes: Option<&[OffsetChange]>,
+    ) -> Result<bool, String> {
+        Ok(false)
+    }
 }
 
 /// A sink task: Kafka Connect's `SinkTask` contract, async.
@@ -90,6 +106,12 @@ pub trait SinkTask: Send {
         &mut self,
         consumed: &HashMap<TopicPartition, i64>,
     ) -> Result<HashMap<TopicPartition, i64>, SinkError>;
+
+    /// Called regularly (about every 100 ms, also when no records arrive) for time-driven work
+    /// such as idle or scheduled file rotation. Errors are handled like `put`'s.
+    async fn tick(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
 
     /// Partitions were revoked (after a final `flush`).
     async fn close(&mut self, _partitions: &[TopicPartition]) -> Result<(), SinkError> {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::file::FileStreamSinkConnector;
+use super::s3_parquet::S3ParquetSinkConnector;
 use super::SinkConnector;
 use crate::configdef::{ConfigDef, PluginCatalog};
 use crate::data::converter::{CONVERTERS, HEADER_CONVERTERS};
@@ -38,7 +39,10 @@ impl Plugins {
     /// The plugins compiled into Sluice.
     pub fn builtin() -> Self {
         Self {
-            connectors: vec![Arc::new(FileStreamSinkConnector)],
+            connectors: vec![
+                Arc::new(FileStreamSinkConnector),
+                Arc::new(S3ParquetSinkConnector),
+            ],
         }
     }
 

@@ -745,6 +745,9 @@ impl Herder {
         let _op = slot.op.lock().await;
         let config = self.stopped_config(name, &slot)?;
         let changes = offsets::parse_alter_request(body)?;
+        let external = self
+            .alter_external_offsets(name, &config, Some(&changes))
+            .await?;
         let group = runtime::group_id(name, &config);
         self.inner
             .groups
@@ -756,8 +759,36 @@ impl Herder {
                 ))
             })?;
         Ok(Message {
-            message: offsets::success_message(false, false),
+            message: offsets::success_message(false, external),
         })
+    }
+
+    /// Lets the plugin rewrite the offsets it keeps in its target (exactly-once sinks).
+    async fn alter_external_offsets(
+        &self,
+        name: &str,
+        config: &BTreeMap<String, String>,
+        changes: Option<&[offsets::OffsetChange]>,
+    ) -> Result<bool> {
+        let Some(plugin) = config
+            .get("connector.class")
+            .and_then(|c| self.inner.plugins.connector(c))
+        else {
+            return Ok(false);
+        };
+        let changes: Option<Vec<crate::connectors::OffsetChange>> = changes.map(|c| {
+            c.iter()
+                .map(|(t, p, o)| (crate::data::TopicPartition::new(t.as_str(), *p), *o))
+                .collect()
+        });
+        plugin
+            .alter_offsets(config, changes.as_deref())
+            .await
+            .map_err(|e| {
+                HerderError::Internal(format!(
+                    "Failed to alter the offsets connector {name} keeps in its target: {e}"
+                ))
+            })
     }
 
     /// `DELETE /connectors/{c}/offsets`: deletes the consumer group.
@@ -765,6 +796,7 @@ impl Herder {
         let slot = self.slot(name).ok_or_else(|| not_found(name))?;
         let _op = slot.op.lock().await;
         let config = self.stopped_config(name, &slot)?;
+        let external = self.alter_external_offsets(name, &config, None).await?;
         let group = runtime::group_id(name, &config);
         self.inner.groups.delete_group(&group).await.map_err(|e| {
             HerderError::Internal(format!(
@@ -772,7 +804,7 @@ impl Herder {
             ))
         })?;
         Ok(Message {
-            message: offsets::success_message(true, false),
+            message: offsets::success_message(true, external),
         })
     }
 

@@ -73,9 +73,15 @@ pub fn flush_and_commit(
     let consumed = core.tracker.consumed_map(only);
     if !consumed.is_empty() {
         match rt.block_on(core.sink.flush(&consumed)) {
-            Ok(durable) => core.tracker.durable(&durable),
+            Ok(durable) => {
+                core.tracker.durable(&durable);
+                ctx.shared.set_retry_trace(None);
+            }
             Err(SinkError::Retriable(m)) => {
                 tracing::warn!(task = %ctx.name, "flush will be retried: {m}");
+                ctx.shared.set_retry_trace(Some(format!(
+                    "Retrying a failed write (nothing is committed past it): {m}"
+                )));
                 return Ok(());
             }
             Err(e) => return Err(TaskFailure::new(format!("flush failed: {e}"))),
@@ -130,6 +136,7 @@ impl TaskContext {
     fn on_assign(&self, consumer: &BaseConsumer<Self>, tpl: &mut TopicPartitionList) {
         let parts = partitions(tpl);
         let mut core = lock(&self.core);
+        let mut recovered_offsets = Vec::new();
         if !core.closed {
             match self.rt.block_on(core.sink.open(&parts)) {
                 Ok(recovered) => {
@@ -137,6 +144,7 @@ impl TaskContext {
                         let _ =
                             tpl.set_partition_offset(&tp.topic, tp.partition, Offset::Offset(off));
                         tracing::info!(task = %self.name, "{tp}: resuming from offset {off} recovered from the sink");
+                        recovered_offsets.push((tp, off));
                     }
                 }
                 Err(e) => {
@@ -158,6 +166,9 @@ impl TaskContext {
                     _ => None,
                 });
             core.tracker.assign(tp.clone(), c);
+        }
+        for (tp, off) in &recovered_offsets {
+            core.tracker.recovered(tp, *off);
         }
         let assigned: KafkaResult<()> = match consumer.rebalance_protocol() {
             RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),

@@ -49,6 +49,15 @@ impl OffsetTracker {
         );
     }
 
+    /// The sink recovered `next` as the partition's position from its own state: it is durable
+    /// already, so the next commit mirrors it into the group (lag tools see the real position).
+    pub fn recovered(&mut self, tp: &TopicPartition, next: i64) {
+        if let Some(p) = self.parts.get_mut(tp) {
+            p.consumed = Some(next);
+            p.durable = Some(next);
+        }
+    }
+
     /// A partition was revoked.
     pub fn revoke(&mut self, tp: &TopicPartition) {
         self.parts.remove(tp);
@@ -156,6 +165,18 @@ mod tests {
         assert!(t.to_commit(None).is_empty());
         t.set_end(&tp, 15);
         assert_eq!(t.snapshot()[&tp].lag(), Some(5));
+    }
+
+    #[test]
+    fn recovered_offsets_are_committed_without_new_records() {
+        let tp = TopicPartition::new("t", 2);
+        let mut t = OffsetTracker::default();
+        t.assign(tp.clone(), Some(40));
+        t.recovered(&tp, 70);
+        assert_eq!(t.to_commit(None), vec![(tp.clone(), 70)]);
+        assert_eq!(t.consumed_map(None)[&tp], 70);
+        t.committed(&[(tp.clone(), 70)]);
+        assert!(t.to_commit(None).is_empty());
     }
 
     #[test]

@@ -94,6 +94,14 @@ impl TaskShared {
         };
     }
 
+    /// While RUNNING or PAUSED, shows why the task is retrying in its trace (`None` clears it).
+    pub fn set_retry_trace(&self, trace: Option<String>) {
+        let mut s = lock(&self.status);
+        if matches!(s.state, State::Running | State::Paused) && s.trace != trace {
+            s.trace = trace;
+        }
+    }
+
     /// Replaces the per-partition offsets snapshot.
     pub fn publish_offsets(&self, offsets: BTreeMap<TopicPartition, PartitionOffsets>) {
         *lock(&self.offsets) = offsets;

@@ -32,6 +32,8 @@ const POLL_WAIT: Duration = Duration::from_millis(100);
 /// How often a `topics.regex` subscription looks for new matching topics, unless the consumer's
 /// `metadata.max.age.ms` says otherwise (Java's pattern subscriptions follow that setting too).
 const REGEX_REFRESH: Duration = Duration::from_secs(30);
+/// Minimum interval between two calls of the sink's `tick`.
+const TICK_EVERY: Duration = Duration::from_millis(100);
 /// Minimum interval between two publications of the offsets snapshot.
 const PUBLISH_EVERY: Duration = Duration::from_millis(100);
 /// Longest wait between retries, unless `errors.retry.delay.max.ms` says otherwise.
@@ -322,6 +324,7 @@ impl<'a> Loop<'a> {
         let mut next_commit = Instant::now() + interval;
         let max = batch_size(spec);
         let refresh = regex_refresh(spec);
+        let mut last_tick = Instant::now();
         loop {
             loop {
                 match control.try_recv() {
@@ -343,6 +346,10 @@ impl<'a> Loop<'a> {
                 self.process(batch)?;
                 self.publish_offsets();
             }
+            if last_tick.elapsed() >= TICK_EVERY {
+                self.tick()?;
+                last_tick = Instant::now();
+            }
             if Instant::now() >= next_commit {
                 self.commit()?;
                 next_commit = Instant::now() + interval;
@@ -357,6 +364,32 @@ impl<'a> Loop<'a> {
                 .shared
                 .publish_offsets(lock(&self.core).tracker.snapshot());
             self.published_at = Instant::now();
+        }
+    }
+
+    /// The sink's time-driven work; retriable failures are retried at the next tick.
+    fn tick(&self) -> Result<(), TaskFailure> {
+        let rt = self.spec.runtime.clone();
+        let result = {
+            let mut c = lock(&self.core);
+            if c.closed {
+                return Ok(());
+            }
+            rt.block_on(c.sink.tick())
+        };
+        match result {
+            Ok(()) => {
+                self.spec.shared.set_retry_trace(None);
+                Ok(())
+            }
+            Err(SinkError::Retriable(msg)) => {
+                tracing::warn!(connector = %self.spec.connector, task = self.spec.task_id, "time-driven work will be retried: {msg}");
+                self.spec.shared.set_retry_trace(Some(format!(
+                    "Retrying a failed write (nothing is committed past it): {msg}"
+                )));
+                Ok(())
+            }
+            Err(e) => Err(TaskFailure::new(format!("sink failed: {e}"))),
         }
     }
 
@@ -677,6 +710,7 @@ impl<'a> Loop<'a> {
             match result {
                 Ok(()) => {
                     self.spec.metrics.records_put.inc_by(rest.len() as u64);
+                    self.spec.shared.set_retry_trace(None);
                     return Ok(());
                 }
                 Err(SinkError::Record { index, message }) if index < rest.len() => {
@@ -693,6 +727,9 @@ impl<'a> Loop<'a> {
                 }
                 Err(SinkError::Retriable(msg)) => {
                     tracing::warn!(connector = %self.spec.connector, task = self.spec.task_id, "put will be retried in {delay:?}: {msg}");
+                    self.spec.shared.set_retry_trace(Some(format!(
+                        "Retrying a failed write (nothing is committed past it): {msg}"
+                    )));
                     if !self.backoff(&mut delay) {
                         return Err(TaskFailure::new(format!(
                             "stopped while retrying a failed put: {msg}"

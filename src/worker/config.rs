@@ -88,6 +88,8 @@ pub struct WorkerConfig {
     pub cors_origin: String,
     /// `access.control.allow.methods`.
     pub cors_methods: String,
+    /// `buffer.memory.bytes` (Sluice): one budget over every open output file of the worker.
+    pub buffer_memory_bytes: u64,
 }
 
 /// Keys Kafka Connect workers understand. Those Sluice does not act on are accepted silently,
@@ -105,6 +107,7 @@ const KNOWN_KEYS: &[&str] = &[
     "task.shutdown.graceful.timeout.ms",
     "offset.flush.interval.ms",
     "offset.flush.timeout.ms",
+    "buffer.memory.bytes",
     "listeners",
     "rest.host.name",
     "rest.port",
@@ -261,6 +264,16 @@ impl WorkerConfig {
             cors_methods: get("access.control.allow.methods")
                 .unwrap_or("")
                 .to_string(),
+            buffer_memory_bytes: match raw.get("buffer.memory.bytes").map(|v| v.trim()) {
+                None | Some("") => crate::connectors::s3_parquet::budget::DEFAULT_LIMIT as u64,
+                Some(v) => v.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    invalid(
+                        "buffer.memory.bytes",
+                        v,
+                        "Not a positive number of type LONG",
+                    )
+                })?,
+            },
             raw,
         })
     }

@@ -58,6 +58,8 @@ impl Worker {
         plugins: Plugins,
     ) -> Result<Worker, WorkerError> {
         let store = ConnectorStore::open(&config.state_dir)?;
+        crate::connectors::s3_parquet::budget::MemoryBudget::global()
+            .set_limit(usize::try_from(config.buffer_memory_bytes).unwrap_or(usize::MAX));
         let host = if config.listener.host.is_empty() {
             "0.0.0.0"
         } else {

@@ -21,6 +21,8 @@ use sluice::worker::{Worker, WorkerConfig};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod lake;
+
 /// The real broker's address from `scripts/services.sh`, or `None` to skip.
 /// With `SLUICE_REQUIRE_SERVICES=1` (the test script sets it) a missing broker fails the test.
 pub fn kafka_bootstrap() -> Option<String> {

@@ -22,7 +22,9 @@ use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use thiserror::Error;
 
 use super::decimal::{fits_precision, rescale, text_from_be_bytes, RescaleError};
-use super::time::{clamp_max, clamp_min, parse_zoned, Zoned, NEGATIVE_INFINITY, POSITIVE_INFINITY};
+use super::time::{
+    clamp_max, clamp_min, date_infinity, parse_zoned, Zoned, NEGATIVE_INFINITY, POSITIVE_INFINITY,
+};
 use super::types::{arrow_schema_with, data_type, var_decimal_fields, MappingError, Semantic};
 use super::{ArrowOptions, InfinityPolicy, SubMicrosPolicy, ToastPolicy};
 use crate::data::json::unscaled_from_be_bytes;
@@ -477,6 +479,26 @@ impl Column {
         }
     }
 
+    fn push_date_infinity(
+        &mut self,
+        sign: &'static str,
+        clamped: i32,
+        path: &Path<'_>,
+        opts: &ArrowOptions,
+    ) -> Result<(), AppendError> {
+        match opts.infinity {
+            InfinityPolicy::Clamp => {
+                self.nulls.append_non_null();
+                if let Store::I32(d) = &mut self.store {
+                    d.push(clamped);
+                }
+                Ok(())
+            }
+            InfinityPolicy::Null if self.field.is_nullable() => self.push_null(path, false),
+            _ => fail(path, AppendErrorKind::Infinity(sign)),
+        }
+    }
+
     fn push_zoned(
         &mut self,
         text: &str,
@@ -642,6 +664,11 @@ impl Column {
             }
             (Store::I32(d), Value::Int(i)) => {
                 let x = i32::try_from(*i).map_err(|_| range(path, *i, "Int32"))?;
+                if *self.field.data_type() == DataType::Date32 {
+                    if let Some((sign, clamped)) = date_infinity(x) {
+                        return self.push_date_infinity(sign, clamped, path, opts);
+                    }
+                }
                 d.push(x);
                 self.nulls.append_non_null();
             }

@@ -10,6 +10,29 @@ pub const POSITIVE_INFINITY: i64 = 9_223_372_036_825_200_000;
 /// Debezium's `-infinity` timestamp (PostgreSQL JDBC `PGStatement.DATE_NEGATIVE_INFINITY`).
 pub const NEGATIVE_INFINITY: i64 = -9_223_372_036_832_400_000;
 
+/// Day numbers Debezium 3.6 emits for PostgreSQL `date` ±infinity (overflowed int32 values of
+/// the JDBC sentinels; the snapshot and streaming paths overflow differently, observed in
+/// tests/data/debezium). All lie below PostgreSQL's earliest date (4714-11-24 BC, day -2440588),
+/// so no real date is mistaken for one.
+const DATE_POSITIVE_INFINITY: [i32; 2] = [-622_191_234, -2_147_472_692];
+/// See [`DATE_POSITIVE_INFINITY`].
+const DATE_NEGATIVE_INFINITY: [i32; 2] = [-625_821_272, -2_147_472_691];
+/// 0001-01-01 and 9999-12-31 as days since the epoch: where a clamped infinite date goes.
+pub const DATE_MIN: i32 = -719_162;
+/// See [`DATE_MIN`].
+pub const DATE_MAX: i32 = 2_932_896;
+
+/// `Some((sign, clamped day))` when `days` is one of Debezium's infinite-date sentinels.
+pub fn date_infinity(days: i32) -> Option<(&'static str, i32)> {
+    if DATE_POSITIVE_INFINITY.contains(&days) {
+        Some(("+infinity", DATE_MAX))
+    } else if DATE_NEGATIVE_INFINITY.contains(&days) {
+        Some(("-infinity", DATE_MIN))
+    } else {
+        None
+    }
+}
+
 /// Seconds from the epoch to 0001-01-01T00:00:00Z.
 const MIN_SECONDS: i64 = -62_135_596_800;
 /// Seconds from the epoch to 10000-01-01T00:00:00Z.
@@ -338,5 +361,21 @@ mod tests {
         );
         assert_eq!(clamp_max(TimeUnit::Nanosecond), i64::MAX);
         assert_eq!(clamp_max(TimeUnit::Millisecond), 253_402_300_799_999);
+    }
+}
+
+#[cfg(test)]
+mod date_infinity_tests {
+    use super::*;
+
+    #[test]
+    fn debezium_infinite_dates_are_recognised_and_real_dates_are_not() {
+        assert_eq!(date_infinity(-622_191_234), Some(("+infinity", DATE_MAX)));
+        assert_eq!(date_infinity(-2_147_472_692), Some(("+infinity", DATE_MAX)));
+        assert_eq!(date_infinity(-625_821_272), Some(("-infinity", DATE_MIN)));
+        assert_eq!(date_infinity(-2_147_472_691), Some(("-infinity", DATE_MIN)));
+        for real in [0, 19_782, DATE_MIN, DATE_MAX, -2_440_588] {
+            assert_eq!(date_infinity(real), None, "{real}");
+        }
     }
 }
