@@ -13,6 +13,7 @@ pub mod logging;
 pub mod metrics;
 pub mod rest;
 pub mod runtime;
+pub mod sample;
 pub mod store;
 pub mod transforms;
 pub mod worker;
