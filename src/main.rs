@@ -209,7 +209,11 @@ async fn serve(args: ServeArgs, logs: Arc<LogControl>, demo: bool) -> Result<()>
     Ok(())
 }
 
-/// Creates the demo topic, feeds it, and creates the demo FileStream sink.
+/// Sample CDC topics (Debezium-shaped shop events) the demo feeds.
+const DEMO_CDC_PREFIX: &str = "shop";
+
+/// Creates the demo topics, feeds them, and creates the demo connectors: a FileStream sink of a
+/// plain JSON topic, and the CDC lakehouse (S3-Parquet sink) writing Parquet to a local directory.
 async fn start_demo(
     broker: &EmbeddedBroker,
     worker: &Worker,
@@ -220,73 +224,147 @@ async fn start_demo(
     broker
         .create_topic(TOPIC, 3)
         .context("cannot create the demo topic")?;
+    for table in sluice::sample::Table::ALL {
+        broker
+            .create_topic(&format!("{DEMO_CDC_PREFIX}.public.{}", table.name()), 2)
+            .context("cannot create the demo CDC topics")?;
+    }
     let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
         .set("bootstrap.servers", broker.bootstrap_servers())
         .create()
         .context("cannot create the demo producer")?;
-    std::thread::spawn(move || {
-        for i in 0u64.. {
-            let key = format!("user-{}", i % 10);
-            let value = format!(
-                r#"{{"id":{i},"user":"{key}","amount":{}.{:02},"ts":{}}}"#,
-                i * 7 % 100,
-                i % 100,
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis())
-                    .unwrap_or(0)
-            );
-            let _ = producer.send(BaseRecord::to(TOPIC).key(&key).payload(&value));
-            if i % 100 == 0 {
-                let _ = producer.flush(Duration::from_secs(5));
-            }
-            std::thread::sleep(if i < 1000 {
-                Duration::from_millis(1)
-            } else {
-                Duration::from_secs(1)
-            });
-        }
-    });
+    std::thread::spawn(move || feed_demo(producer));
     let out = state_dir.join("demo-sink.txt");
-    let config: BTreeMap<String, String> = [
-        ("connector.class", "FileStreamSink".to_string()),
-        ("tasks.max", "1".into()),
-        ("topics", TOPIC.into()),
-        ("file", out.display().to_string()),
+    let lake = state_dir.join("lake");
+    let file_sink = config_of(&[
+        ("connector.class", "FileStreamSink"),
+        ("tasks.max", "1"),
+        ("topics", TOPIC),
+        ("file", &out.display().to_string()),
         (
             "value.converter",
-            "org.apache.kafka.connect.json.JsonConverter".into(),
+            "org.apache.kafka.connect.json.JsonConverter",
         ),
-        ("value.converter.schemas.enable", "false".into()),
+        ("value.converter.schemas.enable", "false"),
         (
             "key.converter",
-            "org.apache.kafka.connect.storage.StringConverter".into(),
+            "org.apache.kafka.connect.storage.StringConverter",
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    ]);
+    let lakehouse = demo_lakehouse_config(&lake)?;
     let herder = worker.herder().clone();
     tokio::spawn(async move {
         // Wait for stored connectors to load, so a re-run does not collide with them.
         while !herder.is_ready() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        if herder.connector_info("demo-file-sink").is_err() {
-            if let Err(e) = herder
-                .put_connector("demo-file-sink", config, false, Some(TargetState::Started))
-                .await
-            {
-                tracing::error!("cannot create the demo connector: {e}");
+        for (name, config) in [
+            ("demo-file-sink", file_sink),
+            ("demo-cdc-lakehouse", lakehouse),
+        ] {
+            if herder.connector_info(name).is_err() {
+                if let Err(e) = herder
+                    .put_connector(name, config, false, Some(TargetState::Started))
+                    .await
+                {
+                    tracing::error!("cannot create the demo connector {name}: {e}");
+                }
             }
         }
     });
     eprintln!(
-        "  Demo: topic '{TOPIC}' is being fed; connector 'demo-file-sink' writes it to {}\n  Try:  curl -s 'http://localhost:{port}/connectors?expand=status'\n        tail -f {}\n",
+        "  Demo: topic '{TOPIC}' is being fed; connector 'demo-file-sink' writes it to {}\n  \
+         Debezium-shaped change events of {DEMO_CDC_PREFIX}.public.{{users,products,orders,order_lines}} are being fed;\n  \
+         connector 'demo-cdc-lakehouse' writes them as Parquet under {}/cdc_events/<table>/year=/month=/day=/\n  \
+         Try:  curl -s 'http://localhost:{port}/connectors?expand=status'\n        \
+         find {} -name '*.parquet' | head\n",
         out.display(),
-        out.display()
+        lake.display(),
+        lake.display(),
     );
     Ok(())
+}
+
+/// A config map from pairs.
+fn config_of(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// The shipped CDC lakehouse example (`connectors/cdc-lakehouse-s3.json`) with the local
+/// directory as the lake instead of MinIO, and quick rotations so files appear within seconds.
+fn demo_lakehouse_config(lake: &std::path::Path) -> Result<BTreeMap<String, String>> {
+    const EXAMPLE: &str = include_str!("../connectors/cdc-lakehouse-s3.json");
+    let v: serde_json::Value =
+        serde_json::from_str(EXAMPLE).context("the embedded CDC lakehouse example is not JSON")?;
+    let map = sluice::rest::body::config_map(&v["config"], sluice::rest::body::Nulls::Reject)
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let mut config = sluice::rest::body::strings(map);
+    for key in [
+        "s3.region",
+        "s3.path.style.access.enabled",
+        "aws.access.key.id",
+        "aws.secret.access.key",
+    ] {
+        config.remove(key);
+    }
+    let lake = std::fs::canonicalize(lake.parent().unwrap_or(lake))
+        .map(|p| p.join("lake"))
+        .unwrap_or_else(|_| lake.to_path_buf());
+    for (k, v) in [
+        ("store.url", format!("file://{}", lake.display())),
+        ("flush.size", "500".into()),
+        ("rotate.interval.ms", "86400000".into()),
+        ("rotate.idle.ms", "2000".into()),
+        ("errors.deadletterqueue.topic.name", String::new()),
+    ] {
+        config.insert(k.into(), v);
+    }
+    Ok(config)
+}
+
+/// Feeds the demo topics: plain JSON records, and sample Debezium change events (a burst, then
+/// a trickle), with `source.ts_ms` spread over the last days so the daily directories vary.
+fn feed_demo(producer: ThreadedProducer<DefaultProducerContext>) {
+    const TOPIC: &str = "sluice-demo";
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let mut cdc = sluice::sample::Generator::new(sluice::sample::Options {
+        topic_prefix: DEMO_CDC_PREFIX.into(),
+        start_ms: now - 3 * 86_400_000,
+        step_ms: 60_000,
+        ..Default::default()
+    });
+    for i in 0u64.. {
+        let key = format!("user-{}", i % 10);
+        let value = format!(
+            r#"{{"id":{i},"user":"{key}","amount":{}.{:02},"ts":{now}}}"#,
+            i * 7 % 100,
+            i % 100,
+        );
+        let _ = producer.send(BaseRecord::to(TOPIC).key(&key).payload(&value));
+        let burst = i < 1000;
+        for event in cdc.by_ref().take(if burst { 5 } else { 1 }) {
+            let record: BaseRecord<'_, str, str> =
+                BaseRecord::to(&event.topic).key(event.key.as_str());
+            let _ = match event.value.as_deref() {
+                Some(v) => producer.send(record.payload(v)),
+                None => producer.send(record),
+            };
+        }
+        if i % 100 == 0 {
+            let _ = producer.flush(Duration::from_secs(5));
+        }
+        std::thread::sleep(if burst {
+            Duration::from_millis(1)
+        } else {
+            Duration::from_secs(1)
+        });
+    }
 }
 
 /// `sluice validate FILE`: prints every error; true when the config is valid.

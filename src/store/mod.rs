@@ -62,6 +62,9 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub struct ConnectorStore {
     dir: PathBuf,
+    /// Saves share one temp file per connector; tasks of a connector may save concurrently
+    /// (active topics), so writes are serialised.
+    writes: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 fn io<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> StoreError + 'a {
@@ -94,7 +97,10 @@ impl ConnectorStore {
     pub fn open(state_dir: &Path) -> Result<Self, StoreError> {
         let dir = state_dir.join("connectors");
         fs::create_dir_all(&dir).map_err(io("create directory", &dir))?;
-        Ok(Self { dir })
+        Ok(Self {
+            dir,
+            writes: Default::default(),
+        })
     }
 
     /// The directory holding the files.
@@ -151,6 +157,7 @@ impl ConnectorStore {
             path: path.clone(),
             message: e.to_string(),
         })?;
+        let _serialised = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         {
             let mut f = fs::File::create(&tmp).map_err(io("create", &tmp))?;
             f.write_all(&body).map_err(io("write", &tmp))?;
@@ -222,5 +229,25 @@ mod tests {
         assert_eq!(good, vec![conn("good")]);
         assert_eq!(bad.len(), 1);
         assert!(bad[0].to_string().contains("bad.json"), "{}", bad[0]);
+    }
+
+    #[test]
+    fn concurrent_saves_of_one_connector_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = ConnectorStore::open(dir.path()).unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        s.save(&conn("busy")).expect("save");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("no save failed");
+        }
+        assert_eq!(s.load_all().unwrap().0, vec![conn("busy")]);
     }
 }
