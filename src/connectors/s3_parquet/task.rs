@@ -294,6 +294,7 @@ impl SinkTask for S3ParquetSinkTask {
             flush_size: parsed.flush_size.max(1),
             flush_size_bytes: parsed.flush_size_bytes,
             interval_ms: parsed.rotate_interval_ms,
+            compatibility: parsed.schema_compatibility,
         };
         let layout = Layout {
             topics_dir: parsed.topics_dir.clone(),

@@ -124,6 +124,14 @@ impl ParquetFile {
         }
     }
 
+    /// The file's Connect schema (`None` for schemaless files).
+    pub fn schema(&self) -> Option<&SchemaRef> {
+        match &self.body {
+            Body::Typed { schema, .. } => Some(schema),
+            Body::Inferred(_) => None,
+        }
+    }
+
     /// True when a record with `schema` belongs in this file.
     pub fn accepts(&self, schema: Option<&SchemaRef>) -> bool {
         match (&self.body, schema) {

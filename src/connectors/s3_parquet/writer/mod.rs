@@ -1,5 +1,6 @@
 //! Parquet files and the per-partition writer that rotates them.
 
+pub mod compat;
 pub mod file;
 pub mod partition;
 

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use super::super::config::SchemaCompatibility;
+use super::compat;
 use super::file::{FileOptions, ParquetFile, WriteError};
 use crate::data::{Kind, SchemaRef, TopicPartition, Value};
 
@@ -19,6 +21,8 @@ pub struct Rotation {
     pub flush_size_bytes: Option<u64>,
     /// `rotate.interval.ms`: record-time span of a file set.
     pub interval_ms: Option<i64>,
+    /// `schema.compatibility`: what a schema change does to open files.
+    pub compatibility: SchemaCompatibility,
 }
 
 /// Where files go: `<topics.dir>/<topic>/<encoded>/<topic>+<partition>+<start>.<ext>`.
@@ -173,23 +177,40 @@ impl PartitionWriter {
             + self.sealed.iter().map(SealedSet::bytes).sum::<usize>()
     }
 
-    /// Rotations due before a record with record time `ts` and `schema` goes to `key`.
-    fn rotate_before(
+    /// Whether files rotate before a record with record time `ts`, `schema` and `value` goes to
+    /// `key`, and the value to write (projected into the open file's schema when
+    /// `schema.compatibility` allows it).
+    fn before_write(
         &self,
         key: &(Arc<str>, String),
         schema: Option<&SchemaRef>,
+        value: &Value,
         ts: i64,
         rot: &Rotation,
-    ) -> bool {
+    ) -> (bool, Option<Value>) {
         if self.files.is_empty() {
-            return false;
+            return (false, None);
         }
+        let mut projected = None;
         if let Some(f) = self.files.get(key) {
             if !f.accepts(schema) {
-                return true;
+                match (schema, f.schema()) {
+                    (Some(s), Some(current)) => {
+                        match compat::decide(rot.compatibility, s, value, current) {
+                            compat::Decision::Project(v) => projected = Some(v),
+                            compat::Decision::Rotate => return (true, None),
+                        }
+                    }
+                    _ => return (true, None),
+                }
             }
         }
-        matches!((rot.interval_ms, self.base_ts), (Some(i), Some(b)) if ts - b >= i)
+        let due = matches!((rot.interval_ms, self.base_ts), (Some(i), Some(b)) if ts - b >= i);
+        if due {
+            (true, None)
+        } else {
+            (false, projected)
+        }
     }
 
     /// Writes one record. Rotations it triggers are queued in `sealed`.
@@ -222,9 +243,11 @@ impl PartitionWriter {
             _ => {}
         }
         let key = (topic.clone(), encoded);
-        if self.rotate_before(&key, schema, ts, rot) {
+        let (rotate, projected) = self.before_write(&key, schema, value, ts, rot);
+        if rotate {
             self.seal(layout)?;
         }
+        let value = projected.as_ref().unwrap_or(value);
         let created = !self.files.contains_key(&key);
         if created {
             let file = match schema {
