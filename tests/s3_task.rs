@@ -182,7 +182,10 @@ async fn a_zombie_cannot_commit_after_a_new_owner_claims_the_partition() {
     // A third start resumes from the index, whatever the group says.
     let mut third = S3ParquetSinkTask::with_budget(MemoryBudget::new(64 << 20));
     third.start(&config).await.expect("start third");
-    assert_eq!(third.open(&[tp.clone()]).await.expect("open")[&tp], 20);
+    assert_eq!(
+        third.open(std::slice::from_ref(&tp)).await.expect("open")[&tp],
+        20
+    );
     // Records the index already holds are skipped, not written twice.
     third
         .put(&more)
