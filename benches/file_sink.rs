@@ -7,7 +7,6 @@
 //! `BENCH_TASKS` (1). The mock broker keeps only about 5 MB per partition, so larger runs need
 //! more partitions or a real broker (`KAFKA_BOOTSTRAP`).
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rdkafka::mocking::MockCluster;
@@ -15,65 +14,8 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 use rdkafka::ClientConfig;
 use serde_json::{json, Value};
 
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// CPU seconds (user + system) a process has used, from /proc.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is parenthesised and may contain spaces.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    // utime and stime are fields 14 and 15 of the file: 12th and 13th after the name and state.
-    let ticks = f.get(10).copied().unwrap_or(0.0) + f.get(11).copied().unwrap_or(0.0);
-    ticks / 100.0
-}
-
-/// Peak and current RSS of a process in MiB, from /proc.
-fn rss_mib(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (kib("VmHWM:") / 1024.0, kib("VmRSS:") / 1024.0)
-}
-
-/// Creates the topic on a real broker.
-fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
-    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-    let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .expect("admin client");
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let new = NewTopic::new(topic, partitions, TopicReplication::Fixed(1));
-    rt.block_on(admin.create_topics([&new], &AdminOptions::new()))
-        .expect("create topic")
-        .into_iter()
-        .for_each(|r| {
-            r.expect("topic created");
-        });
-}
+mod support;
+use support::{cpu_secs, create_topic, env_usize, rss_mib, spawn_sluice};
 
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this too, as a quick smoke run.
@@ -136,42 +78,9 @@ fn main() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args([
-            "serve",
-            "--bootstrap-servers",
-            &bootstrap,
-            "--listeners",
-            &format!("http://127.0.0.1:{port}"),
-            "--state-dir",
-            &dir.path().display().to_string(),
-            "--override",
-            "offset.flush.interval.ms=1000",
-            "--log-level",
-            "WARN",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn sluice");
+    let (mut child, base) = spawn_sluice(env!("CARGO_BIN_EXE_sluice"), &bootstrap, dir.path(), &[]);
     let pid = child.id();
-    let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::blocking::Client::new();
-    let wait_start = Instant::now();
-    while client
-        .get(format!("{base}/health"))
-        .send()
-        .map(|r| r.status().as_u16())
-        .ok()
-        != Some(200)
-    {
-        assert!(
-            wait_start.elapsed() < Duration::from_secs(30),
-            "sluice did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
     let (_, idle_rss) = rss_mib(pid);
     let cpu_before = cpu_secs(pid);
     let out = dir.path().join("out.jsonl");

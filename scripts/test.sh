@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The project's single test command (CI runs it through .ci/run).
 #
-#   scripts/test.sh [CARGO TEST ARGS...]     e.g. scripts/test.sh -- --nocapture
+#   scripts/test.sh [TEST ARGS...]     e.g. scripts/test.sh s3_   (a name filter)
 #
 # Steps: cargo fmt --check, cargo clippy --all-targets -D warnings, start the test services
 # (scripts/services.sh up kafka s3 readers: tansu, moto and the Parquet readers' venv; installs are cached
-# under .cache/services), then cargo test --all-targets with KAFKA_BOOTSTRAP, S3_ENDPOINT, AWS_ACCESS_KEY_ID,
+# under .cache/services), then the tests — cargo nextest when installed (parallel, see .config/nextest.toml)
+# plus smoke runs of the benchmarks, else cargo test --all-targets — with KAFKA_BOOTSTRAP, S3_ENDPOINT, AWS_ACCESS_KEY_ID,
 # AWS_SECRET_ACCESS_KEY, AWS_REGION, SLUICE_READERS_PYTHON and SLUICE_REQUIRE_SERVICES=1 exported.
 # The services this run started are stopped on exit (ones that were already running are left alone);
-# the exit code is cargo's.
+# the exit code is the tests' (non-zero if any step failed).
 #
 #   SLUICE_TEST_SKIP_LINT=1   skip fmt and clippy (quick local loops)
+#   SLUICE_TEST_NO_NEXTEST=1  use cargo test --all-targets even when cargo-nextest is installed
+#   Extra arguments go to nextest (or cargo test), e.g. scripts/test.sh s3_ to run matching tests.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -59,8 +62,18 @@ export KAFKA_BOOTSTRAP S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_R
 export SLUICE_READERS_PYTHON
 export SLUICE_REQUIRE_SERVICES=1
 
-step "cargo test --all-targets $* (KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP S3_ENDPOINT=$S3_ENDPOINT SLUICE_READERS_PYTHON=$SLUICE_READERS_PYTHON)"
+step "tests (KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP S3_ENDPOINT=$S3_ENDPOINT SLUICE_READERS_PYTHON=$SLUICE_READERS_PYTHON)"
 rc=0
-cargo test --all-targets "$@" || rc=$?
-step "cargo test exited with $rc"
+if [[ "${SLUICE_TEST_NO_NEXTEST:-0}" != 1 ]] && cargo nextest --version >/dev/null 2>&1; then
+    # nextest runs the test binaries' tests in parallel processes (.config/nextest.toml); the
+    # benchmarks are harness=false programs it cannot list, so cargo test smoke-runs them after.
+    step "cargo nextest run --lib --bins --tests $*"
+    cargo nextest run --lib --bins --tests "$@" || rc=$?
+    step "cargo test --benches (smoke runs)"
+    cargo test --benches || rc=$((rc ? rc : $?))
+else
+    step "cargo test --all-targets $*"
+    cargo test --all-targets "$@" || rc=$?
+fi
+step "tests exited with $rc"
 exit "$rc"

@@ -325,6 +325,32 @@ async fn s3_debezium_events_daily_partitions_readable_by_pyarrow_duckdb_chdb() {
     worker.stop().await;
 }
 
+/// An HTTP server answering every request as S3 does to an unknown access key; its URL.
+async fn deny_everything() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = client.read(&mut buf).await;
+                let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>InvalidAccessKeyId</Code><Message>The AWS Access Key Id you provided does not exist in our records.</Message></Error>";
+                let _ = client
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
 /// A TCP proxy in front of the S3 server that can answer `503 Slow Down` to everything.
 struct FlakyProxy {
     port: u16,
@@ -537,6 +563,30 @@ async fn missing_bucket_and_unwritable_directory_fail_the_task_clearly() {
         assert!(trace.contains("Non-existent S3 bucket"), "{trace}");
         assert!(trace.contains("sluice-no-such-bucket"), "{trace}");
     }
+
+    // Wrong credentials: what S3 and MinIO answer (403 InvalidAccessKeyId) fails the task with a
+    // message naming the bucket and what to check. moto does not check credentials, so a fixed
+    // responder plays the server here.
+    let denied = deny_everything().await;
+    let name = unique("badcreds");
+    api.create(
+        &name,
+        &s3_sink(
+            &topic,
+            &[
+                ("s3.bucket.name", "lake"),
+                ("store.url", &denied),
+                ("aws.access.key.id", "AKIAWRONG"),
+                ("aws.secret.access.key", "wrong"),
+                ("s3.part.retries", "0"),
+            ],
+        ),
+    )
+    .await;
+    let s = api.wait_tasks(&name, 1, "FAILED").await;
+    let trace = s["tasks"][0]["trace"].as_str().unwrap();
+    assert!(trace.contains("Access denied to bucket lake"), "{trace}");
+    assert!(trace.contains("access key"), "{trace}");
 
     // Other formats are refused at validation, with the key named.
     let mut bad = s3_sink(

@@ -78,9 +78,10 @@ impl Extractor {
 ///
 /// By schema name: Connect `Timestamp` and Debezium `Timestamp` (ms), Debezium
 /// `MicroTimestamp` (µs) and `NanoTimestamp` (ns), Connect/Debezium `Date` (days),
-/// Debezium `ZonedTimestamp` (ISO-8601 text). Other integers are epoch ms, strings epoch ms
-/// when all digits and ISO-8601 otherwise (no offset = UTC). Schemaless numbers are epoch ms
-/// (fractions dropped). Sub-millisecond precision is floored.
+/// Debezium `ZonedTimestamp` (ISO-8601 text). Numbers without such a name (plain integers,
+/// schemaless numbers, all-digit strings) are epoch seconds, ms, µs or ns by magnitude (see
+/// [`epoch_ms_by_magnitude`]); other strings are ISO-8601 (no offset = UTC). Sub-millisecond
+/// precision is floored.
 pub(crate) fn field_timestamp(value: &Value, schema: Option<&Schema>) -> Result<i64, String> {
     let logical = schema.and_then(Schema::logical);
     let int = |v: &Value| match v {
@@ -112,10 +113,12 @@ pub(crate) fn field_timestamp(value: &Value, schema: Option<&Schema>) -> Result<
         )),
         _ => match (schema.map(|s| &s.kind), value) {
             (Some(Kind::Int8 | Kind::Int16 | Kind::Int32 | Kind::Int64) | None, Value::Int(i)) => {
-                Ok(*i)
+                Ok(epoch_ms_by_magnitude(*i))
             }
             (Some(Kind::String) | None, Value::String(s)) => parse_text(s),
-            (None, Value::Float(f)) if f.is_finite() && f.abs() < 9.2e18 => Ok(f.trunc() as i64),
+            (None, Value::Float(f)) if f.is_finite() && f.abs() < 9.2e18 => {
+                Ok(float_epoch_ms_by_magnitude(*f))
+            }
             (Some(kind), _) => Err(format!(
                 "unsupported type {} for a timestamp field (use an integer, a string or a \
                  Connect Timestamp)",
@@ -129,13 +132,54 @@ pub(crate) fn field_timestamp(value: &Value, schema: Option<&Schema>) -> Result<
     }
 }
 
-/// Epoch ms from text: all digits → epoch ms, otherwise ISO-8601.
+/// Below this magnitude a bare number is epoch seconds (1e11 s is the year 5138; 1e11 ms would
+/// be 1973, when no CDC pipeline ran).
+const SECONDS_BELOW: i64 = 100_000_000_000;
+/// Below this, epoch milliseconds (1e14 ms is the year 5138).
+const MILLIS_BELOW: i64 = 100_000_000_000_000;
+/// Below this, epoch microseconds; above, nanoseconds.
+const MICROS_BELOW: i64 = 100_000_000_000_000_000;
+
+/// Epoch ms of a number whose unit is unknown, by magnitude: seconds below 1e11, ms below
+/// 1e14, µs below 1e17, ns above. Users' columns hold epoch seconds (`EXTRACT(EPOCH ...)`),
+/// ms (`source.ts_ms`) and µs (Debezium's schemaless `MicroTimestamp`) alike, and reading µs
+/// as ms, as Confluent's extractor does, puts rows in the year 50,000.
+pub(crate) fn epoch_ms_by_magnitude(n: i64) -> i64 {
+    let m = n.unsigned_abs();
+    if m < SECONDS_BELOW as u64 {
+        n * 1_000
+    } else if m < MILLIS_BELOW as u64 {
+        n
+    } else if m < MICROS_BELOW as u64 {
+        n.div_euclid(1_000)
+    } else {
+        n.div_euclid(1_000_000)
+    }
+}
+
+/// [`epoch_ms_by_magnitude`] for a float (fractions of the unit kept down to the ms).
+fn float_epoch_ms_by_magnitude(f: f64) -> i64 {
+    let m = f.abs();
+    let ms = if m < SECONDS_BELOW as f64 {
+        f * 1e3
+    } else if m < MILLIS_BELOW as f64 {
+        f
+    } else if m < MICROS_BELOW as f64 {
+        f / 1e3
+    } else {
+        f / 1e6
+    };
+    ms.floor() as i64
+}
+
+/// Epoch ms from text: all digits → an epoch number by magnitude, otherwise ISO-8601.
 fn parse_text(text: &str) -> Result<i64, String> {
     let t = text.trim();
     if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
         return t
             .parse::<i64>()
-            .map_err(|_| format!("'{text}' is too large for epoch milliseconds"));
+            .map(epoch_ms_by_magnitude)
+            .map_err(|_| format!("'{text}' is too large for an epoch timestamp"));
     }
     parse_iso(t)
         .ok_or_else(|| format!("'{text}' is neither epoch milliseconds nor an ISO-8601 date-time"))
@@ -395,6 +439,30 @@ mod tests {
         assert_eq!(run("ts"), Ok(1_700_000_000_000));
         assert_eq!(run("f"), Ok(1_700_000_000_000));
         assert_eq!(run("s"), Ok(1_700_000_000_000));
+        for (field, v) in [
+            ("sec", Value::Int(1_700_000_000)),
+            ("sec_f", Value::Float(1_700_000_000.25)),
+            ("us", Value::Int(1_700_000_000_000_123)),
+            ("ns", Value::Int(1_700_000_000_000_123_456)),
+            ("digits_s", Value::String("1700000000".into())),
+            ("digits_us", Value::String("1700000000000999".into())),
+        ] {
+            let value = Value::Map(vec![(Value::String(field.into()), v)]);
+            let got = Extractor::RecordField(field.into())
+                .extract(&at(), None, &value, None, 0)
+                .map_err(|e| e.to_string());
+            let want = if field == "sec_f" {
+                1_700_000_000_250
+            } else {
+                1_700_000_000_000
+            };
+            assert_eq!(got, Ok(want), "{field}");
+        }
+        assert_eq!(epoch_ms_by_magnitude(-1_000), -1_000_000);
+        assert_eq!(
+            epoch_ms_by_magnitude(-1_700_000_000_000_001),
+            -1_700_000_000_001
+        );
         assert_eq!(
             run("missing"),
             Err(
