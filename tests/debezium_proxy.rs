@@ -27,7 +27,7 @@ const INVALID_SUFFIX: &str =
 struct Env {
     api: Api,
     upstream: ConnectDouble,
-    worker: Option<TestWorker>,
+    _worker: Option<TestWorker>,
     dir: tempfile::TempDir,
     mock: MockCluster<'static, DefaultProducerContext>,
 }
@@ -50,7 +50,7 @@ impl Env {
         Env {
             api: Api::new(&worker.url),
             upstream,
-            worker: Some(worker),
+            _worker: Some(worker),
             dir,
             mock,
         }
@@ -492,7 +492,14 @@ async fn merged_plugins_and_combined_validate() {
     let all = env.api.get("/connector-plugins?connectorsOnly=false").await;
     let all = all.body.as_array().unwrap();
     assert!(all.iter().any(|p| p["class"] == PG));
-    assert_eq!(all.iter().filter(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter").count(), 1);
+    assert_eq!(
+        all.iter()
+            .filter(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter" && p["type"] == "converter")
+            .count(),
+        1,
+        "converters stay Sluice's own"
+    );
+    assert!(!all.iter().any(|p| p["class"] == "io.debezium.transforms.ExtractNewRecordState" && p["version"] == "3.0.8.Final"));
 
     // AKHQ's plugin page: validate with only connector.class and topics=getPlugins.
     let r = akhq(
@@ -783,4 +790,132 @@ async fn native_connectors_resolve_config_providers_for_their_tasks() {
     })
     .await;
     assert!(!Path::new("${env:SLUICE_PROXY_TEST_OUT}").exists());
+}
+
+// ----- sluice to sluice ---------------------------------------------------------------------
+
+/// A `sluice serve` child process, killed (by its own handle) when dropped.
+struct SluiceProcess(std::process::Child);
+
+impl Drop for SluiceProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A second Sluice process (embedded broker) as the upstream; the front runs no plugin of its
+/// own and proxies the FileStream classes, so every call goes through the forwarding path.
+#[tokio::test]
+async fn sluice_to_sluice_forwarding() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let upstream_url = format!("http://127.0.0.1:{port}");
+    let _child = SluiceProcess(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args([
+                "serve",
+                "--embedded-broker",
+                "--listeners",
+                &upstream_url,
+                "--state-dir",
+                &dir.path().join("upstream").display().to_string(),
+                "--override",
+                "rest.advertised.host.name=127.0.0.1",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn sluice"),
+    );
+    let direct = Api::new(&upstream_url);
+    wait_until("upstream sluice healthy", Duration::from_secs(30), || async {
+        let r = reqwest::get(format!("{upstream_url}/health")).await.ok()?;
+        (r.status().as_u16() == 200).then_some(())
+    })
+    .await;
+    let mock = MockCluster::new(1).expect("mock cluster");
+    let front = TestWorker::start_with(
+        &mock.bootstrap_servers(),
+        &dir.path().join("front"),
+        &[
+            ("upstream.connect.url", upstream_url.as_str()),
+            ("upstream.connect.name", "sluice-upstream"),
+            (
+                "upstream.connect.classes",
+                "org.apache.kafka.connect.file.*,FileStreamSink",
+            ),
+        ],
+        sluice::connectors::Plugins::empty(),
+    )
+    .await;
+    let api = Api::new(&front.url);
+    let out = dir.path().join("s2s.txt");
+    let config = json!({
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "tasks.max": "1",
+        "topics": "s2s",
+        "file": out.display().to_string(),
+    });
+
+    // An invalid config is judged by the upstream Sluice; its answer comes back unchanged.
+    let mut bad = config.clone();
+    bad.as_object_mut().unwrap().remove("topics");
+    let body = json!({"name": "s2s-bad", "config": bad}).to_string();
+    let via_front = api.call("POST", "/connectors", Some(&body)).await;
+    let straight = direct.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(via_front.status, 400, "{}", via_front.text);
+    assert_eq!(via_front.text, straight.text);
+
+    let body = json!({"name": "s2s-file", "config": config}).to_string();
+    let r = akhq(&api, "POST", "/connectors", Some(&body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.headers["location"], "/connectors/s2s-file");
+    assert_eq!(r.body["config"]["file"], out.display().to_string());
+    let info_direct = direct.get("/connectors/s2s-file").await;
+    assert_eq!(api.get("/connectors/s2s-file").await.text, info_direct.text);
+    api.wait_tasks("s2s-file", 1, "RUNNING").await;
+
+    let list = akhq(&api, "GET", "/connectors?expand=info&expand=status", None).await;
+    let entry = &list.body["s2s-file"];
+    assert_eq!(entry["info"]["name"], "s2s-file");
+    assert_eq!(entry["status"]["tasks"][0]["state"], "RUNNING");
+    let plugins = api.get("/connector-plugins").await;
+    let classes: Vec<&str> = plugins.body.as_array().unwrap().iter().map(|p| p["class"].as_str().unwrap()).collect();
+    assert!(classes.contains(&"org.apache.kafka.connect.file.FileStreamSinkConnector"), "{classes:?}");
+    assert!(!classes.iter().any(|c| c.contains("S3")), "not proxied, not listed: {classes:?}");
+
+    assert_eq!(akhq(&api, "PUT", "/connectors/s2s-file/pause", Some("null")).await.status, 202);
+    direct.wait_tasks("s2s-file", 1, "PAUSED").await;
+    assert_eq!(akhq(&api, "PUT", "/connectors/s2s-file/resume", Some("null")).await.status, 202);
+    api.wait_tasks("s2s-file", 1, "RUNNING").await;
+    assert_eq!(akhq(&api, "POST", "/connectors/s2s-file/restart", Some("\"\"")).await.status, 204);
+    assert_eq!(akhq(&api, "POST", "/connectors/s2s-file/tasks/0/restart", Some("\"\"")).await.status, 204);
+    let plan = api.call("POST", "/connectors/s2s-file/restart?includeTasks=true", None).await;
+    assert_eq!(plan.status, 202, "{}", plan.text);
+    assert_eq!(plan.body["tasks"][0]["state"], "RESTARTING");
+    api.wait_tasks("s2s-file", 1, "RUNNING").await;
+    let patched = api.call("PATCH", "/connectors/s2s-file/config", Some(r#"{"tasks.max":"1","file.fsync":"false"}"#)).await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(direct.get("/connectors/s2s-file/config").await.body["file.fsync"], "false");
+    assert_eq!(api.call("PUT", "/connectors/s2s-file/stop", Some("null")).await.status, 204);
+    wait_until("stopped upstream", Duration::from_secs(20), || async {
+        let s = direct.get("/connectors/s2s-file/status").await;
+        (s.body["connector"]["state"] == "STOPPED" && s.body["tasks"] == json!([])).then_some(())
+    })
+    .await;
+    assert_eq!(akhq(&api, "DELETE", "/connectors/s2s-file", None).await.status, 204);
+    assert_eq!(direct.get("/connectors/s2s-file").await.status, 404);
+    let gone = api.get("/connectors/s2s-file").await;
+    assert_eq!(gone.status, 404);
+    assert_eq!(gone.body, json!({"error_code": 404, "message": "Connector s2s-file not found"}));
+    front.stop().await;
 }
