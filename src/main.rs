@@ -390,6 +390,21 @@ fn validate_file(path: &std::path::Path) -> Result<bool> {
     if let Some(n) = name {
         config.entry("name".into()).or_insert(n);
     }
+    let class = config.get("connector.class").cloned().unwrap_or_default();
+    if sluice::connectors::debezium_proxy::rules::is_debezium(&class) {
+        // Runs on the upstream Connect cluster: the rules Sluice applies before forwarding.
+        let errors = sluice::connectors::debezium_proxy::rules::validate(&class, &config);
+        return match sluice::connectors::debezium_proxy::rules::invalid_message(&errors) {
+            None => {
+                println!("{}: valid ({class}, proxied to the upstream Connect cluster; its connection check runs there)", path.display());
+                Ok(true)
+            }
+            Some(msg) => {
+                println!("{}: {msg}", path.display());
+                Ok(false)
+            }
+        };
+    }
     let (worker, _) = WorkerConfig::load(None, std::iter::empty(), &[])?;
     let infos = validate(&Plugins::builtin(), &worker, None, &config)
         .map_err(|e| anyhow::anyhow!("{e}"))?;

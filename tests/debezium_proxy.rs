@@ -919,3 +919,79 @@ async fn sluice_to_sluice_forwarding() {
     assert_eq!(gone.body, json!({"error_code": 404, "message": "Connector s2s-file not found"}));
     front.stop().await;
 }
+
+#[tokio::test]
+async fn named_clusters_route_by_class_and_share_one_namespace() {
+    let dbz = ConnectDouble::start().await;
+    let legacy = ConnectDouble::start().await;
+    let mock = MockCluster::new(1).expect("mock cluster");
+    let dir = tempfile::tempdir().unwrap();
+    let worker = TestWorker::start(
+        &mock.bootstrap_servers(),
+        dir.path(),
+        &[
+            ("upstream.connect.clusters", "dbz,legacy"),
+            ("upstream.connect.dbz.url", dbz.url.as_str()),
+            ("upstream.connect.legacy.url", legacy.url.as_str()),
+            (
+                "upstream.connect.legacy.classes",
+                "org.apache.kafka.connect.mirror.*",
+            ),
+            ("upstream.connect.request.timeout.ms", "2000"),
+        ],
+    )
+    .await;
+    let api = Api::new(&worker.url);
+    assert_eq!(api.call("POST", "/connectors", Some(SHIPPED)).await.status, 201);
+    assert!(dbz.config_of("cdc-postgres").is_some());
+    assert!(legacy.config_of("cdc-postgres").is_none());
+    let mirror = json!({"name": "mm2", "config": {
+        "connector.class": "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+        "source.cluster.alias": "a",
+    }})
+    .to_string();
+    let r = api.call("POST", "/connectors", Some(&mirror)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(legacy.config_of("mm2").is_some());
+    assert!(dbz.config_of("mm2").is_none());
+    // The mirror plugin is listed now: the legacy cluster is routed for it.
+    let plugins = api.get("/connector-plugins").await;
+    let mm: Vec<&Value> = plugins
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["class"] == "org.apache.kafka.connect.mirror.MirrorSourceConnector")
+        .collect();
+    assert_eq!(mm.len(), 1);
+    // Each connector's calls go to its own cluster.
+    dbz.clear_requests();
+    legacy.clear_requests();
+    assert_eq!(api.call("PUT", "/connectors/mm2/pause", Some("null")).await.status, 202);
+    assert_eq!(legacy.state_of("mm2"), Some("PAUSED"));
+    assert!(dbz.calls().is_empty());
+    // One namespace: a Debezium connector may not take a name the other cluster has.
+    legacy.seed("dup", &[("connector.class", "org.apache.kafka.connect.mirror.MirrorSourceConnector")]);
+    let r = api.call("POST", "/connectors", Some(&variant("dup", &[]))).await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.body["message"], "Connector dup already exists");
+    assert!(dbz.calls().iter().all(|c| c.method != "POST"));
+    let mut names: Vec<String> = serde_json::from_value(api.get("/connectors").await.body).unwrap();
+    names.sort();
+    assert_eq!(names, vec!["cdc-postgres", "dup", "mm2"]);
+    // One cluster down: the other's connectors are still listed and served.
+    legacy.stop();
+    wait_until("legacy stopped", Duration::from_secs(10), || async {
+        reqwest::get(format!("{}/connectors", legacy.url)).await.err().map(|_| ())
+    })
+    .await;
+    let r = api.get("/connectors?expand=status").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["cdc-postgres"]);
+    assert_eq!(api.get("/connectors/cdc-postgres/status").await.status, 200);
+    let r = api.get("/connectors/mm2/status").await;
+    assert_eq!(r.status, 502);
+    assert!(r.body["message"].as_str().unwrap().contains("'legacy'"), "{}", r.text);
+    dbz.stop();
+    worker.stop().await;
+}

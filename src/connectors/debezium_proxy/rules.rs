@@ -350,7 +350,7 @@ mod tests {
         );
         let by_key: BTreeMap<&str, &str> =
             e.iter().map(|(k, m)| (k.as_str(), m.as_str())).collect();
-        assert_eq!(e.len(), 9, "{e:?}");
+        assert_eq!(e.len(), 8, "{e:?}");
         assert_eq!(
             by_key["database.hostname"],
             "db host has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)"
