@@ -96,6 +96,9 @@ fn variant(name: &str, changes: &[(&str, Option<Value>)]) -> String {
     json!({"name": name, "config": c}).to_string()
 }
 
+/// Changes to the shipped config: `Some(v)` sets, `None` removes.
+type Changes<'a> = Vec<(&'a str, Option<Value>)>;
+
 fn invalid(errors: &[&str]) -> String {
     format!(
         "Connector configuration is invalid and contains the following {} error(s):\n{}\n{INVALID_SUFFIX}",
@@ -191,13 +194,19 @@ async fn per_class_defaults_are_added_before_validation_and_visible() {
             "10000",
         ),
         // A default that would be invalid is judged like the user's own values.
-        ("upstream.connect.defaults.MySqlConnector.snapshot.mode", "x"),
+        (
+            "upstream.connect.defaults.MySqlConnector.snapshot.mode",
+            "x",
+        ),
     ])
     .await;
     // Without plugin.name, the default fills it; a value the user set is never overridden.
     let body = variant(
         "pg-defaults",
-        &[("plugin.name", None), ("heartbeat.interval.ms", Some(json!("500")))],
+        &[
+            ("plugin.name", None),
+            ("heartbeat.interval.ms", Some(json!("500"))),
+        ],
     );
     let r = env.post(&body).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -230,7 +239,7 @@ async fn invalid_variants_are_rejected_locally_and_never_reach_the_upstream() {
     let fmt = |v: &str| {
         format!("{v} has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)")
     };
-    let cases: Vec<(Vec<(&str, Option<Value>)>, Vec<String>)> = vec![
+    let cases: Vec<(Changes, Vec<String>)> = vec![
         (vec![("database.hostname", None)], vec!["A value is required".into()]),
         (vec![("database.user", Some(json!("  ")))], vec!["A value is required".into()]),
         (vec![("database.dbname", None), ("topic.prefix", None)], vec!["A value is required".into(), "A value is required".into()]),
@@ -285,7 +294,8 @@ async fn invalid_variants_are_rejected_locally_and_never_reach_the_upstream() {
         assert_eq!(r.status, 400, "case {i} {changes:?}: {}", r.text);
         assert_eq!(r.body, expected, "case {i} {changes:?}");
         // The same config through PUT /connectors/{c}/config.
-        let body = serde_json::from_str::<Value>(&variant(&name, changes)).unwrap()["config"].to_string();
+        let body =
+            serde_json::from_str::<Value>(&variant(&name, changes)).unwrap()["config"].to_string();
         let r = env
             .api
             .call("PUT", &format!("/connectors/{name}/config"), Some(&body))
@@ -296,7 +306,11 @@ async fn invalid_variants_are_rejected_locally_and_never_reach_the_upstream() {
     assert!(
         env.upstream.requests().is_empty(),
         "invalid configs reached the upstream: {:?}",
-        env.upstream.requests().iter().map(|r| format!("{} {}", r.method, r.uri)).collect::<Vec<_>>()
+        env.upstream
+            .requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.uri))
+            .collect::<Vec<_>>()
     );
     // Name mismatch: Connect's 400, also local.
     let r = env.post(&variant("a", &[("name", Some(json!("b")))])).await;
@@ -333,7 +347,10 @@ async fn other_debezium_connectors_get_the_generic_rules() {
     .to_string();
     let r = env.post(&body).await;
     assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(env.upstream.config_of("mysql").unwrap()["topic.prefix"], "shop");
+    assert_eq!(
+        env.upstream.config_of("mysql").unwrap()["topic.prefix"],
+        "shop"
+    );
 }
 
 // ----- lifecycle ----------------------------------------------------------------------------
@@ -351,18 +368,43 @@ async fn lifecycle_calls_reach_the_upstream_with_akhq_bodies() {
         ("GET", format!("/connectors/{n}/status"), None, 200),
         ("PUT", format!("/connectors/{n}/pause"), Some("null"), 202),
         ("PUT", format!("/connectors/{n}/resume"), Some("null"), 202),
-        ("POST", format!("/connectors/{n}/restart"), Some("\"\""), 204),
-        ("POST", format!("/connectors/{n}/tasks/0/restart"), Some("\"\""), 204),
-        ("POST", format!("/connectors/{n}/restart?includeTasks=true&onlyFailed=false"), Some("\"\""), 202),
+        (
+            "POST",
+            format!("/connectors/{n}/restart"),
+            Some("\"\""),
+            204,
+        ),
+        (
+            "POST",
+            format!("/connectors/{n}/tasks/0/restart"),
+            Some("\"\""),
+            204,
+        ),
+        (
+            "POST",
+            format!("/connectors/{n}/restart?includeTasks=true&onlyFailed=false"),
+            Some("\"\""),
+            202,
+        ),
         ("GET", format!("/connectors/{n}/tasks"), None, 200),
         ("GET", format!("/connectors/{n}/tasks/0/status"), None, 200),
         ("GET", format!("/connectors/{n}/topics"), None, 200),
-        ("PUT", format!("/connectors/{n}/topics/reset"), Some("null"), 202),
+        (
+            "PUT",
+            format!("/connectors/{n}/topics/reset"),
+            Some("null"),
+            202,
+        ),
         ("GET", format!("/connectors/{n}/offsets"), None, 200),
         ("DELETE", format!("/connectors/{n}/offsets"), None, 400),
         ("PUT", format!("/connectors/{n}/stop"), Some("null"), 204),
         ("DELETE", format!("/connectors/{n}/offsets"), None, 200),
-        ("PATCH", format!("/connectors/{n}/offsets"), Some(r#"{"offsets":[{"partition":{"server":"shop"},"offset":{"lsn":1}}]}"#), 200),
+        (
+            "PATCH",
+            format!("/connectors/{n}/offsets"),
+            Some(r#"{"offsets":[{"partition":{"server":"shop"},"offset":{"lsn":1}}]}"#),
+            200,
+        ),
         ("GET", format!("/connectors/{n}/tasks/7/status"), None, 404),
     ];
     for (method, path, body, status) in &steps {
@@ -373,38 +415,90 @@ async fn lifecycle_calls_reach_the_upstream_with_akhq_bodies() {
         assert_eq!(calls.len(), 1, "{method} {path}: {calls:?}");
         assert_eq!(calls[0].method, *method);
         assert_eq!(&calls[0].uri, path, "path and query forwarded unchanged");
-        assert_eq!(calls[0].body.as_ref(), body.unwrap_or("").as_bytes(), "{method} {path}: body forwarded verbatim");
+        assert_eq!(
+            calls[0].body.as_ref(),
+            body.unwrap_or("").as_bytes(),
+            "{method} {path}: body forwarded verbatim"
+        );
     }
     assert_eq!(env.upstream.state_of(n), Some("STOPPED"));
     // Error bodies come back exactly as the upstream wrote them.
     env.upstream.clear_requests();
-    let r = akhq(&env.api, "DELETE", &format!("/connectors/{n}/offsets"), None).await;
+    let r = akhq(
+        &env.api,
+        "DELETE",
+        &format!("/connectors/{n}/offsets"),
+        None,
+    )
+    .await;
     assert_eq!(r.status, 200);
-    let r = akhq(&env.api, "GET", &format!("/connectors/{n}/tasks/7/status"), None).await;
-    assert_eq!(r.body, json!({"error_code": 404, "message": format!("No status found for task {n}-7")}));
+    let r = akhq(
+        &env.api,
+        "GET",
+        &format!("/connectors/{n}/tasks/7/status"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.body,
+        json!({"error_code": 404, "message": format!("No status found for task {n}-7")})
+    );
 
     // Update (AKHQ: PUT config with the full map) is validated, then forwarded.
     let mut cfg = shipped_config();
     cfg.insert("snapshot.mode".into(), json!("no_data"));
-    let r = akhq(&env.api, "PUT", &format!("/connectors/{n}/config"), Some(&Value::Object(cfg.clone()).to_string())).await;
+    let r = akhq(
+        &env.api,
+        "PUT",
+        &format!("/connectors/{n}/config"),
+        Some(&Value::Object(cfg.clone()).to_string()),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(env.upstream.config_of(n).unwrap()["snapshot.mode"], "no_data");
+    assert_eq!(
+        env.upstream.config_of(n).unwrap()["snapshot.mode"],
+        "no_data"
+    );
     cfg.insert("snapshot.mode".into(), json!("whenever"));
     env.upstream.clear_requests();
-    let r = akhq(&env.api, "PUT", &format!("/connectors/{n}/config"), Some(&Value::Object(cfg).to_string())).await;
+    let r = akhq(
+        &env.api,
+        "PUT",
+        &format!("/connectors/{n}/config"),
+        Some(&Value::Object(cfg).to_string()),
+    )
+    .await;
     assert_eq!(r.status, 400, "{}", r.text);
     assert!(env.upstream.calls().is_empty());
 
     // PATCH: the merged config is validated; a bad patch stays local, a good one is forwarded.
     env.upstream.clear_requests();
-    let r = env.api.call("PATCH", &format!("/connectors/{n}/config"), Some(r#"{"slot.name":"Bad-Slot"}"#)).await;
+    let r = env
+        .api
+        .call(
+            "PATCH",
+            &format!("/connectors/{n}/config"),
+            Some(r#"{"slot.name":"Bad-Slot"}"#),
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
-    assert!(r.body["message"].as_str().unwrap().contains("Valid replication slot name"));
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("Valid replication slot name"));
     assert!(env.upstream.calls().iter().all(|c| c.method != "PATCH"));
     let patch = r#"{"slot.name":"cdc_2","publication.name":null}"#;
-    let r = env.api.call("PATCH", &format!("/connectors/{n}/config"), Some(patch)).await;
+    let r = env
+        .api
+        .call("PATCH", &format!("/connectors/{n}/config"), Some(patch))
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let sent = env.upstream.calls().into_iter().find(|c| c.method == "PATCH").unwrap();
+    let sent = env
+        .upstream
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "PATCH")
+        .unwrap();
     assert_eq!(sent.body.as_ref(), patch.as_bytes());
     let stored = env.upstream.config_of(n).unwrap();
     assert_eq!(stored["slot.name"], "cdc_2");
@@ -416,7 +510,10 @@ async fn lifecycle_calls_reach_the_upstream_with_akhq_bodies() {
     assert_eq!(env.upstream.config_of(n), None);
     let r = akhq(&env.api, "GET", &format!("/connectors/{n}"), None).await;
     assert_eq!(r.status, 404);
-    assert_eq!(r.body, json!({"error_code": 404, "message": format!("Connector {n} not found")}));
+    assert_eq!(
+        r.body,
+        json!({"error_code": 404, "message": format!("Connector {n} not found")})
+    );
 }
 
 // ----- merged views -------------------------------------------------------------------------
@@ -428,7 +525,16 @@ async fn merged_listing_has_akhq_shape() {
     env.api.create(&native, &env.native_sink(&native)).await;
     assert_eq!(env.post(SHIPPED).await.status, 201);
     // A connector created on the Java cluster directly shows up too.
-    env.upstream.seed("legacy-mysql", &[("connector.class", "io.debezium.connector.mysql.MySqlConnector"), ("topic.prefix", "m")]);
+    env.upstream.seed(
+        "legacy-mysql",
+        &[
+            (
+                "connector.class",
+                "io.debezium.connector.mysql.MySqlConnector",
+            ),
+            ("topic.prefix", "m"),
+        ],
+    );
 
     let plain = env.api.get("/connectors").await;
     assert_eq!(plain.status, 200);
@@ -438,7 +544,13 @@ async fn merged_listing_has_akhq_shape() {
     expected.sort();
     assert_eq!(names, expected);
 
-    let r = akhq(&env.api, "GET", "/connectors?expand=info&expand=status", None).await;
+    let r = akhq(
+        &env.api,
+        "GET",
+        "/connectors?expand=info&expand=status",
+        None,
+    )
+    .await;
     assert_eq!(r.status, 200);
     let map = r.body.as_object().unwrap();
     assert_eq!(map.len(), 3, "{}", r.text);
@@ -447,7 +559,10 @@ async fn merged_listing_has_akhq_shape() {
         let status = &entry["status"];
         assert!(info.is_object() && status.is_object(), "{key}: {entry}");
         assert_eq!(info["name"], key.as_str(), "map key must equal info.name");
-        assert!(info["config"]["connector.class"].is_string(), "{key}: AKHQ needs connector.class");
+        assert!(
+            info["config"]["connector.class"].is_string(),
+            "{key}: AKHQ needs connector.class"
+        );
         assert!(info["tasks"].is_array() && status["tasks"].is_array());
         for t in status["tasks"].as_array().unwrap() {
             assert!(t["state"].is_string(), "{key}: task state must be non-null");
@@ -456,16 +571,31 @@ async fn merged_listing_has_akhq_shape() {
     }
     assert_eq!(map["cdc-postgres"]["info"]["type"], "source");
     assert_eq!(map[&native]["info"]["type"], "sink");
-    assert_eq!(map["legacy-mysql"]["status"]["connector"]["state"], "RUNNING");
+    assert_eq!(
+        map["legacy-mysql"]["status"]["connector"]["state"],
+        "RUNNING"
+    );
     // The upstream got the same repeated expand parameter.
-    assert!(env.upstream.requests().iter().any(|c| c.uri == "/connectors?expand=info&expand=status"));
+    assert!(env
+        .upstream
+        .requests()
+        .iter()
+        .any(|c| c.uri == "/connectors?expand=info&expand=status"));
 
     let r = env.api.get("/connectors?expand=status").await;
     let map = r.body.as_object().unwrap();
     assert_eq!(map.len(), 3);
-    assert!(map.values().all(|e| e.get("info").is_none() && e["status"].is_object()));
+    assert!(map
+        .values()
+        .all(|e| e.get("info").is_none() && e["status"].is_object()));
     // A connector seen only in a listing is controlled through Sluice too.
-    let r = akhq(&env.api, "PUT", "/connectors/legacy-mysql/pause", Some("null")).await;
+    let r = akhq(
+        &env.api,
+        "PUT",
+        "/connectors/legacy-mysql/pause",
+        Some("null"),
+    )
+    .await;
     assert_eq!(r.status, 202);
     assert_eq!(env.upstream.state_of("legacy-mysql"), Some("PAUSED"));
 }
@@ -483,9 +613,16 @@ async fn merged_plugins_and_combined_validate() {
         PG,
         "io.debezium.connector.mysql.MySqlConnector",
     ] {
-        assert_eq!(classes.iter().filter(|x| **x == c).count(), 1, "{c} once in {classes:?}");
+        assert_eq!(
+            classes.iter().filter(|x| **x == c).count(),
+            1,
+            "{c} once in {classes:?}"
+        );
     }
-    assert!(!classes.contains(&"org.apache.kafka.connect.mirror.MirrorSourceConnector"), "not routable: not listed");
+    assert!(
+        !classes.contains(&"org.apache.kafka.connect.mirror.MirrorSourceConnector"),
+        "not routable: not listed"
+    );
     let pg = list.iter().find(|p| p["class"] == PG).unwrap();
     assert_eq!(pg["type"], "source");
     assert_eq!(pg["version"], "3.0.8.Final");
@@ -494,12 +631,18 @@ async fn merged_plugins_and_combined_validate() {
     assert!(all.iter().any(|p| p["class"] == PG));
     assert_eq!(
         all.iter()
-            .filter(|p| p["class"] == "org.apache.kafka.connect.json.JsonConverter" && p["type"] == "converter")
+            .filter(
+                |p| p["class"] == "org.apache.kafka.connect.json.JsonConverter"
+                    && p["type"] == "converter"
+            )
             .count(),
         1,
         "converters stay Sluice's own"
     );
-    assert!(!all.iter().any(|p| p["class"] == "io.debezium.transforms.ExtractNewRecordState" && p["version"] == "3.0.8.Final"));
+    assert!(!all.iter().any(
+        |p| p["class"] == "io.debezium.transforms.ExtractNewRecordState"
+            && p["version"] == "3.0.8.Final"
+    ));
 
     // AKHQ's plugin page: validate with only connector.class and topics=getPlugins.
     let r = akhq(
@@ -512,7 +655,10 @@ async fn merged_plugins_and_combined_validate() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["name"], PG);
     let configs = r.body["configs"].as_array().unwrap();
-    assert!(configs.iter().all(|c| c["definition"].is_object()), "AKHQ needs a definition everywhere");
+    assert!(
+        configs.iter().all(|c| c["definition"].is_object()),
+        "AKHQ needs a definition everywhere"
+    );
     let errors_of = |key: &str| -> Vec<String> {
         configs
             .iter()
@@ -522,8 +668,15 @@ async fn merged_plugins_and_combined_validate() {
     };
     assert_eq!(errors_of("database.hostname"), vec!["A value is required"]);
     assert_eq!(errors_of("database.user"), vec!["A value is required"]);
-    assert_eq!(errors_of("name").len(), 1, "the upstream's own error is kept");
-    let total: usize = configs.iter().map(|c| c["value"]["errors"].as_array().unwrap().len()).sum();
+    assert_eq!(
+        errors_of("name").len(),
+        1,
+        "the upstream's own error is kept"
+    );
+    let total: usize = configs
+        .iter()
+        .map(|c| c["value"]["errors"].as_array().unwrap().len())
+        .sum();
     assert_eq!(r.body["error_count"], total);
     assert_eq!(total, 5, "name + 4 required keys: {}", r.text);
 
@@ -534,24 +687,54 @@ async fn merged_plugins_and_combined_validate() {
     cfg.insert("slot.name".into(), json!("Bad"));
     let r = env
         .api
-        .call("PUT", &format!("/connector-plugins/{PG}/config/validate"), Some(&Value::Object(cfg).to_string()))
+        .call(
+            "PUT",
+            &format!("/connector-plugins/{PG}/config/validate"),
+            Some(&Value::Object(cfg).to_string()),
+        )
         .await;
     assert_eq!(r.status, 200);
     let configs = r.body["configs"].as_array().unwrap();
-    let host = configs.iter().find(|c| c["value"]["name"] == "database.hostname").unwrap();
-    assert_eq!(host["value"]["errors"][0], "Error while validating connector config: The connection attempt failed.");
-    let slot = configs.iter().find(|c| c["value"]["name"] == "slot.name").unwrap();
-    assert!(slot["value"]["errors"][0].as_str().unwrap().starts_with("Valid replication slot name"));
-    assert_eq!(r.body["error_count"], 3, "name, connection, slot: {}", r.text);
+    let host = configs
+        .iter()
+        .find(|c| c["value"]["name"] == "database.hostname")
+        .unwrap();
+    assert_eq!(
+        host["value"]["errors"][0],
+        "Error while validating connector config: The connection attempt failed."
+    );
+    let slot = configs
+        .iter()
+        .find(|c| c["value"]["name"] == "slot.name")
+        .unwrap();
+    assert!(slot["value"]["errors"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("Valid replication slot name"));
+    assert_eq!(
+        r.body["error_count"], 3,
+        "name, connection, slot: {}",
+        r.text
+    );
 
     // Plugin config definitions come from the upstream.
-    let r = env.api.get(&format!("/connector-plugins/{PG}/config")).await;
+    let r = env
+        .api
+        .get(&format!("/connector-plugins/{PG}/config"))
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body[0]["name"], "topic.prefix");
     // Native plugin endpoints are untouched.
-    let r = env.api.get("/connector-plugins/FileStreamSink/config").await;
+    let r = env
+        .api
+        .get("/connector-plugins/FileStreamSink/config")
+        .await;
     assert_eq!(r.status, 200);
-    assert!(env.upstream.requests().iter().all(|c| !c.uri.contains("FileStreamSink/config")));
+    assert!(env
+        .upstream
+        .requests()
+        .iter()
+        .all(|c| !c.uri.contains("FileStreamSink/config")));
 }
 
 // ----- names --------------------------------------------------------------------------------
@@ -560,7 +743,8 @@ async fn merged_plugins_and_combined_validate() {
 async fn names_are_unique_across_native_and_upstream() {
     let env = Env::start(&[]).await;
     env.upstream.seed("taken", &[("connector.class", PG)]);
-    let conflict = |n: &str| json!({"error_code": 409, "message": format!("Connector {n} already exists")});
+    let conflict =
+        |n: &str| json!({"error_code": 409, "message": format!("Connector {n} already exists")});
 
     let body = json!({"name": "taken", "config": env.native_sink("taken")}).to_string();
     let r = env.post(&body).await;
@@ -568,7 +752,11 @@ async fn names_are_unique_across_native_and_upstream() {
     assert_eq!(r.body, conflict("taken"));
     let r = env
         .api
-        .call("PUT", "/connectors/taken/config", Some(&env.native_sink("taken").to_string()))
+        .call(
+            "PUT",
+            "/connectors/taken/config",
+            Some(&env.native_sink("taken").to_string()),
+        )
         .await;
     assert_eq!(r.status, 409);
     assert_eq!(r.body, conflict("taken"));
@@ -581,7 +769,11 @@ async fn names_are_unique_across_native_and_upstream() {
     assert_eq!(r.body, conflict(&mine));
     let r = env
         .api
-        .call("PUT", &format!("/connectors/{mine}/config"), Some(&Value::Object(shipped_config()).to_string()))
+        .call(
+            "PUT",
+            &format!("/connectors/{mine}/config"),
+            Some(&Value::Object(shipped_config()).to_string()),
+        )
         .await;
     assert_eq!(r.status, 409);
     assert!(env.upstream.calls().is_empty(), "nothing was forwarded");
@@ -602,22 +794,36 @@ async fn upstream_down_fails_fast_and_native_keeps_working() {
     env.upstream.stop();
     // Wait until the listener is really gone.
     wait_until("double stopped", Duration::from_secs(10), || async {
-        reqwest::get(format!("{}/connectors", env.upstream.url)).await.err().map(|_| ())
+        reqwest::get(format!("{}/connectors", env.upstream.url))
+            .await
+            .err()
+            .map(|_| ())
     })
     .await;
 
     let t = Instant::now();
     let r = env.api.get("/connectors/cdc-postgres/status").await;
-    assert!(t.elapsed() < Duration::from_secs(3), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        t.elapsed()
+    );
     assert_eq!(r.status, 502, "{}", r.text);
     assert_eq!(r.body["error_code"], 502);
     let msg = r.body["message"].as_str().unwrap();
-    assert!(msg.contains("'debezium'") && msg.contains(&env.upstream.url) && msg.contains("unreachable"), "{msg}");
+    assert!(
+        msg.contains("'debezium'")
+            && msg.contains(&env.upstream.url)
+            && msg.contains("unreachable"),
+        "{msg}"
+    );
 
     let r = env.post(&variant("another", &[])).await;
     assert_eq!(r.status, 502, "{}", r.text);
     // Still validated locally first: an invalid config is a 400 even while the upstream is down.
-    let r = env.post(&variant("bad", &[("plugin.name", Some(json!("x")))])).await;
+    let r = env
+        .post(&variant("bad", &[("plugin.name", Some(json!("x")))]))
+        .await;
     assert_eq!(r.status, 400);
 
     // Native connectors and the merged listing keep working.
@@ -626,7 +832,10 @@ async fn upstream_down_fails_fast_and_native_keeps_working() {
     assert_eq!(r.body, json!([native.clone()]));
     let r = env.api.get("/connectors?expand=info&expand=status").await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body.as_object().unwrap().keys().collect::<Vec<_>>(), vec![&native]);
+    assert_eq!(
+        r.body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        vec![&native]
+    );
     let r = env.api.get(&format!("/connectors/{native}/status")).await;
     assert_eq!(r.status, 200);
     let r = env.api.get("/connector-plugins").await;
@@ -646,13 +855,24 @@ async fn slow_upstream_times_out_with_a_clear_error() {
     env.upstream.set_mode(Mode::Slow(Duration::from_secs(3)));
     let t = Instant::now();
     let r = env.api.get("/connectors/cdc-postgres/status").await;
-    assert!(t.elapsed() < Duration::from_secs(2), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
     assert_eq!(r.status, 504, "{}", r.text);
     let msg = r.body["message"].as_str().unwrap();
-    assert!(msg.contains("'debezium'") && msg.contains("did not answer") && msg.contains("400 ms"), "{msg}");
+    assert!(
+        msg.contains("'debezium'") && msg.contains("did not answer") && msg.contains("400 ms"),
+        "{msg}"
+    );
     let t = Instant::now();
     let r = env.api.get("/connectors?expand=status").await;
-    assert!(t.elapsed() < Duration::from_secs(2), "listing took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "listing took {:?}",
+        t.elapsed()
+    );
     assert_eq!(r.status, 200);
     assert!(r.body.as_object().unwrap().contains_key(&native));
 }
@@ -662,7 +882,10 @@ async fn upstream_errors_and_rebalances_pass_through_unchanged() {
     let env = Env::start(&[]).await;
     assert_eq!(env.post(SHIPPED).await.status, 201);
     env.upstream.set_mode(Mode::Rebalancing);
-    let r = env.api.call("PUT", "/connectors/cdc-postgres/pause", Some("null")).await;
+    let r = env
+        .api
+        .call("PUT", "/connectors/cdc-postgres/pause", Some("null"))
+        .await;
     assert_eq!(r.status, 409);
     assert_eq!(
         r.body,
@@ -671,7 +894,10 @@ async fn upstream_errors_and_rebalances_pass_through_unchanged() {
     env.upstream.set_mode(Mode::Failing);
     let r = env.api.get("/connectors/cdc-postgres").await;
     assert_eq!(r.status, 500);
-    assert_eq!(r.text, r#"{"error_code":500,"message":"Request timed out"}"#);
+    assert_eq!(
+        r.text,
+        r#"{"error_code":500,"message":"Request timed out"}"#
+    );
     // A failing upstream does not break the native listing.
     let r = env.api.get("/connectors").await;
     assert_eq!(r.status, 200);
@@ -680,7 +906,9 @@ async fn upstream_errors_and_rebalances_pass_through_unchanged() {
 #[tokio::test]
 async fn basic_auth_is_sent_and_secrets_never_logged() {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    let logs = LOGS.get_or_init(|| Arc::new(Mutex::new(Vec::new()))).clone();
+    let logs = LOGS
+        .get_or_init(|| Arc::new(Mutex::new(Vec::new())))
+        .clone();
     #[derive(Clone)]
     struct Sink(Arc<Mutex<Vec<u8>>>);
     impl Write for Sink {
@@ -708,13 +936,21 @@ async fn basic_auth_is_sent_and_secrets_never_logged() {
         ],
     )
     .await;
-    let body = variant("secretive", &[("database.password", Some(json!("Pg-S3cret-pw")))]);
+    let body = variant(
+        "secretive",
+        &[("database.password", Some(json!("Pg-S3cret-pw")))],
+    );
     let r = env.post(&body).await;
     assert_eq!(r.status, 201, "{}", r.text);
     let r = env.api.get("/connectors?expand=info").await;
     assert!(r.body.as_object().unwrap().contains_key("secretive"));
-    assert_eq!(env.api.get("/connectors/secretive/status").await.status, 200);
-    let bad = env.post(&variant("bad", &[("slot.name", Some(json!("X")))])).await;
+    assert_eq!(
+        env.api.get("/connectors/secretive/status").await.status,
+        200
+    );
+    let bad = env
+        .post(&variant("bad", &[("slot.name", Some(json!("X")))]))
+        .await;
     assert_eq!(bad.status, 400);
     env.upstream.stop();
     let down = env.api.get("/connectors/secretive/status").await;
@@ -722,14 +958,31 @@ async fn basic_auth_is_sent_and_secrets_never_logged() {
     assert!(!down.text.contains("S3cret"));
 
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
-    assert!(text.contains("forwarding create of connector secretive"), "log capture works: {}", text.len());
-    assert!(!text.contains("Up-S3cret-pw"), "upstream password in the logs");
-    assert!(!text.contains("Pg-S3cret-pw"), "database password in the logs");
+    assert!(
+        text.contains("forwarding create of connector secretive"),
+        "log capture works: {}",
+        text.len()
+    );
+    assert!(
+        !text.contains("Up-S3cret-pw"),
+        "upstream password in the logs"
+    );
+    assert!(
+        !text.contains("Pg-S3cret-pw"),
+        "database password in the logs"
+    );
 
     // Wrong credentials: the upstream's 401 comes back as is.
     let upstream = ConnectDouble::start().await;
     upstream.require_basic_auth("sluice", "right");
-    let env = Env::start_with(upstream, &[("upstream.connect.basic.auth.username", "sluice"), ("upstream.connect.basic.auth.password", "wrong")]).await;
+    let env = Env::start_with(
+        upstream,
+        &[
+            ("upstream.connect.basic.auth.username", "sluice"),
+            ("upstream.connect.basic.auth.password", "wrong"),
+        ],
+    )
+    .await;
     let r = env.post(SHIPPED).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.body["error_code"], 401);
@@ -743,10 +996,21 @@ async fn config_providers_pass_through_or_resolve() {
     let placeholder = format!("${{file:{}:password}}", secrets.display());
     // Default: pass through, the upstream's own providers resolve it.
     let env = Env::start(&[("config.providers", "file")]).await;
-    let body = variant("pass", &[("database.password", Some(json!(placeholder))), ("database.hostname", Some(json!("${env:PG_HOST}")))]);
+    let body = variant(
+        "pass",
+        &[
+            ("database.password", Some(json!(placeholder))),
+            ("database.hostname", Some(json!("${env:PG_HOST}"))),
+        ],
+    );
     let r = env.post(&body).await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let post = env.upstream.calls().into_iter().find(|c| c.method == "POST").unwrap();
+    let post = env
+        .upstream
+        .calls()
+        .into_iter()
+        .find(|c| c.method == "POST")
+        .unwrap();
     assert_eq!(post.body.as_ref(), body.as_bytes());
     drop(env);
     // Resolve mode: Sluice resolves before validating and forwarding.
@@ -758,7 +1022,13 @@ async fn config_providers_pass_through_or_resolve() {
     .await;
     let body = variant(
         "resolved",
-        &[("database.password", Some(json!(placeholder))), ("database.hostname", Some(json!("${env:SLUICE_PROXY_TEST_PG_HOST}")))],
+        &[
+            ("database.password", Some(json!(placeholder))),
+            (
+                "database.hostname",
+                Some(json!("${env:SLUICE_PROXY_TEST_PG_HOST}")),
+            ),
+        ],
     );
     let r = env.post(&body).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -767,7 +1037,15 @@ async fn config_providers_pass_through_or_resolve() {
     assert_eq!(stored["database.hostname"], "db.internal");
     // A resolved value is validated like any other.
     std::env::set_var("SLUICE_PROXY_TEST_BAD_HOST", "bad host");
-    let r = env.post(&variant("bad", &[("database.hostname", Some(json!("${env:SLUICE_PROXY_TEST_BAD_HOST}")))])).await;
+    let r = env
+        .post(&variant(
+            "bad",
+            &[(
+                "database.hostname",
+                Some(json!("${env:SLUICE_PROXY_TEST_BAD_HOST}")),
+            )],
+        ))
+        .await;
     assert_eq!(r.status, 400, "{}", r.text);
 }
 
@@ -785,9 +1063,11 @@ async fn native_connectors_resolve_config_providers_for_their_tasks() {
     let r = env.api.get(&format!("/connectors/{name}/config")).await;
     assert_eq!(r.body["file"], "${env:SLUICE_PROXY_TEST_OUT}");
     env.api.wait_tasks(&name, 1, "RUNNING").await;
-    wait_until("the task opened the resolved file", Duration::from_secs(20), || async {
-        out.exists().then_some(())
-    })
+    wait_until(
+        "the task opened the resolved file",
+        Duration::from_secs(20),
+        || async { out.exists().then_some(()) },
+    )
     .await;
     assert!(!Path::new("${env:SLUICE_PROXY_TEST_OUT}").exists());
 }
@@ -837,10 +1117,14 @@ async fn sluice_to_sluice_forwarding() {
             .expect("spawn sluice"),
     );
     let direct = Api::new(&upstream_url);
-    wait_until("upstream sluice healthy", Duration::from_secs(30), || async {
-        let r = reqwest::get(format!("{upstream_url}/health")).await.ok()?;
-        (r.status().as_u16() == 200).then_some(())
-    })
+    wait_until(
+        "upstream sluice healthy",
+        Duration::from_secs(30),
+        || async {
+            let r = reqwest::get(format!("{upstream_url}/health")).await.ok()?;
+            (r.status().as_u16() == 200).then_some(())
+        },
+    )
     .await;
     let mock = MockCluster::new(1).expect("mock cluster");
     let front = TestWorker::start_with(
@@ -889,34 +1173,99 @@ async fn sluice_to_sluice_forwarding() {
     assert_eq!(entry["info"]["name"], "s2s-file");
     assert_eq!(entry["status"]["tasks"][0]["state"], "RUNNING");
     let plugins = api.get("/connector-plugins").await;
-    let classes: Vec<&str> = plugins.body.as_array().unwrap().iter().map(|p| p["class"].as_str().unwrap()).collect();
-    assert!(classes.contains(&"org.apache.kafka.connect.file.FileStreamSinkConnector"), "{classes:?}");
-    assert!(!classes.iter().any(|c| c.contains("S3")), "not proxied, not listed: {classes:?}");
+    let classes: Vec<&str> = plugins
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["class"].as_str().unwrap())
+        .collect();
+    assert!(
+        classes.contains(&"org.apache.kafka.connect.file.FileStreamSinkConnector"),
+        "{classes:?}"
+    );
+    assert!(
+        !classes.iter().any(|c| c.contains("S3")),
+        "not proxied, not listed: {classes:?}"
+    );
 
-    assert_eq!(akhq(&api, "PUT", "/connectors/s2s-file/pause", Some("null")).await.status, 202);
+    assert_eq!(
+        akhq(&api, "PUT", "/connectors/s2s-file/pause", Some("null"))
+            .await
+            .status,
+        202
+    );
     direct.wait_tasks("s2s-file", 1, "PAUSED").await;
-    assert_eq!(akhq(&api, "PUT", "/connectors/s2s-file/resume", Some("null")).await.status, 202);
+    assert_eq!(
+        akhq(&api, "PUT", "/connectors/s2s-file/resume", Some("null"))
+            .await
+            .status,
+        202
+    );
     api.wait_tasks("s2s-file", 1, "RUNNING").await;
-    assert_eq!(akhq(&api, "POST", "/connectors/s2s-file/restart", Some("\"\"")).await.status, 204);
-    assert_eq!(akhq(&api, "POST", "/connectors/s2s-file/tasks/0/restart", Some("\"\"")).await.status, 204);
-    let plan = api.call("POST", "/connectors/s2s-file/restart?includeTasks=true", None).await;
+    assert_eq!(
+        akhq(&api, "POST", "/connectors/s2s-file/restart", Some("\"\""))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        akhq(
+            &api,
+            "POST",
+            "/connectors/s2s-file/tasks/0/restart",
+            Some("\"\"")
+        )
+        .await
+        .status,
+        204
+    );
+    let plan = api
+        .call(
+            "POST",
+            "/connectors/s2s-file/restart?includeTasks=true",
+            None,
+        )
+        .await;
     assert_eq!(plan.status, 202, "{}", plan.text);
     assert_eq!(plan.body["tasks"][0]["state"], "RESTARTING");
     api.wait_tasks("s2s-file", 1, "RUNNING").await;
-    let patched = api.call("PATCH", "/connectors/s2s-file/config", Some(r#"{"tasks.max":"1","file.fsync":"false"}"#)).await;
+    let patched = api
+        .call(
+            "PATCH",
+            "/connectors/s2s-file/config",
+            Some(r#"{"tasks.max":"1","file.fsync":"false"}"#),
+        )
+        .await;
     assert_eq!(patched.status, 200, "{}", patched.text);
-    assert_eq!(direct.get("/connectors/s2s-file/config").await.body["file.fsync"], "false");
-    assert_eq!(api.call("PUT", "/connectors/s2s-file/stop", Some("null")).await.status, 204);
+    assert_eq!(
+        direct.get("/connectors/s2s-file/config").await.body["file.fsync"],
+        "false"
+    );
+    assert_eq!(
+        api.call("PUT", "/connectors/s2s-file/stop", Some("null"))
+            .await
+            .status,
+        204
+    );
     wait_until("stopped upstream", Duration::from_secs(20), || async {
         let s = direct.get("/connectors/s2s-file/status").await;
         (s.body["connector"]["state"] == "STOPPED" && s.body["tasks"] == json!([])).then_some(())
     })
     .await;
-    assert_eq!(akhq(&api, "DELETE", "/connectors/s2s-file", None).await.status, 204);
+    assert_eq!(
+        akhq(&api, "DELETE", "/connectors/s2s-file", None)
+            .await
+            .status,
+        204
+    );
     assert_eq!(direct.get("/connectors/s2s-file").await.status, 404);
     let gone = api.get("/connectors/s2s-file").await;
     assert_eq!(gone.status, 404);
-    assert_eq!(gone.body, json!({"error_code": 404, "message": "Connector s2s-file not found"}));
+    assert_eq!(
+        gone.body,
+        json!({"error_code": 404, "message": "Connector s2s-file not found"})
+    );
     front.stop().await;
 }
 
@@ -942,7 +1291,10 @@ async fn named_clusters_route_by_class_and_share_one_namespace() {
     )
     .await;
     let api = Api::new(&worker.url);
-    assert_eq!(api.call("POST", "/connectors", Some(SHIPPED)).await.status, 201);
+    assert_eq!(
+        api.call("POST", "/connectors", Some(SHIPPED)).await.status,
+        201
+    );
     assert!(dbz.config_of("cdc-postgres").is_some());
     assert!(legacy.config_of("cdc-postgres").is_none());
     let mirror = json!({"name": "mm2", "config": {
@@ -967,12 +1319,25 @@ async fn named_clusters_route_by_class_and_share_one_namespace() {
     // Each connector's calls go to its own cluster.
     dbz.clear_requests();
     legacy.clear_requests();
-    assert_eq!(api.call("PUT", "/connectors/mm2/pause", Some("null")).await.status, 202);
+    assert_eq!(
+        api.call("PUT", "/connectors/mm2/pause", Some("null"))
+            .await
+            .status,
+        202
+    );
     assert_eq!(legacy.state_of("mm2"), Some("PAUSED"));
     assert!(dbz.calls().is_empty());
     // One namespace: a Debezium connector may not take a name the other cluster has.
-    legacy.seed("dup", &[("connector.class", "org.apache.kafka.connect.mirror.MirrorSourceConnector")]);
-    let r = api.call("POST", "/connectors", Some(&variant("dup", &[]))).await;
+    legacy.seed(
+        "dup",
+        &[(
+            "connector.class",
+            "org.apache.kafka.connect.mirror.MirrorSourceConnector",
+        )],
+    );
+    let r = api
+        .call("POST", "/connectors", Some(&variant("dup", &[])))
+        .await;
     assert_eq!(r.status, 409, "{}", r.text);
     assert_eq!(r.body["message"], "Connector dup already exists");
     assert!(dbz.calls().iter().all(|c| c.method != "POST"));
@@ -982,16 +1347,26 @@ async fn named_clusters_route_by_class_and_share_one_namespace() {
     // One cluster down: the other's connectors are still listed and served.
     legacy.stop();
     wait_until("legacy stopped", Duration::from_secs(10), || async {
-        reqwest::get(format!("{}/connectors", legacy.url)).await.err().map(|_| ())
+        reqwest::get(format!("{}/connectors", legacy.url))
+            .await
+            .err()
+            .map(|_| ())
     })
     .await;
     let r = api.get("/connectors?expand=status").await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.body.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["cdc-postgres"]);
+    assert_eq!(
+        r.body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        vec!["cdc-postgres"]
+    );
     assert_eq!(api.get("/connectors/cdc-postgres/status").await.status, 200);
     let r = api.get("/connectors/mm2/status").await;
     assert_eq!(r.status, 502);
-    assert!(r.body["message"].as_str().unwrap().contains("'legacy'"), "{}", r.text);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("'legacy'"),
+        "{}",
+        r.text
+    );
     dbz.stop();
     worker.stop().await;
 }

@@ -114,7 +114,9 @@ fn decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(x) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+            if let Ok(x) =
+                u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+            {
                 out.push(x);
                 i += 3;
                 continue;
@@ -126,6 +128,8 @@ fn decode(s: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
+// A Response is what the handler returns anyway; boxing it would only add noise here.
+#[allow(clippy::result_large_err)]
 fn strings(v: &Value) -> Result<BTreeMap<String, String>, Response> {
     let Some(m) = v.as_object() else {
         return Err(error(500, "Cannot deserialize value"));
@@ -263,7 +267,10 @@ fn info(name: &str, c: &Conn) -> Value {
 }
 
 fn kind(config: &BTreeMap<String, String>) -> &'static str {
-    let class = config.get("connector.class").map(String::as_str).unwrap_or("");
+    let class = config
+        .get("connector.class")
+        .map(String::as_str)
+        .unwrap_or("");
     match plugins().iter().find(|p| p["class"] == class) {
         Some(p) if p["type"] == "sink" => "sink",
         Some(_) => "source",
@@ -327,19 +334,26 @@ async fn handle(State(d): State<ConnectDouble>, req: Request) -> Response {
     let method = req.method().clone();
     let uri = req.uri().clone();
     let headers = req.headers().clone();
-    let body = axum::body::to_bytes(req.into_body(), 1 << 24).await.unwrap_or_default();
+    let body = axum::body::to_bytes(req.into_body(), 1 << 24)
+        .await
+        .unwrap_or_default();
     let (mode, auth) = {
         let mut g = d.inner.lock().unwrap();
         g.requests.push(Recorded {
             method: method.to_string(),
-            uri: uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
+            uri: uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
             headers: headers.clone(),
             body: body.clone(),
         });
         (g.mode, g.auth.clone())
     };
     if let Some(expected) = auth {
-        let got = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let got = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         if got != Some(expected.as_str()) {
             return error(401, "Unauthorized");
         }
@@ -353,7 +367,11 @@ async fn handle(State(d): State<ConnectDouble>, req: Request) -> Response {
         _ => {}
     }
     let path = uri.path().trim_end_matches('/').to_string();
-    let segs: Vec<String> = path.trim_start_matches('/').split('/').map(decode).collect();
+    let segs: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(decode)
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     let query = uri.query().unwrap_or("");
     let q = |name: &str| -> Vec<String> {

@@ -13,7 +13,9 @@ use super::config::UpstreamConfig;
 #[derive(Debug, Error)]
 pub enum UpstreamError {
     /// No answer within `request.timeout.ms` (or no connection within `connect.timeout.ms`).
-    #[error("Upstream Connect cluster '{cluster}' ({url}) did not answer {what} within {timeout_ms} ms")]
+    #[error(
+        "Upstream Connect cluster '{cluster}' ({url}) did not answer {what} within {timeout_ms} ms"
+    )]
     Timeout {
         /// Cluster name.
         cluster: String,

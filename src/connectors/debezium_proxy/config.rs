@@ -23,15 +23,7 @@ pub const DEFAULT_CLUSTER_NAME: &str = "upstream";
 
 /// Setting names that cannot be cluster names (they would make keys ambiguous).
 const RESERVED: &[&str] = &[
-    "url",
-    "name",
-    "clusters",
-    "classes",
-    "defaults",
-    "basic",
-    "ssl",
-    "connect",
-    "request",
+    "url", "name", "clusters", "classes", "defaults", "basic", "ssl", "connect", "request",
     "resolve",
 ];
 
@@ -318,8 +310,7 @@ fn upstream(
             .or(url_password),
         tls: TlsOptions {
             ca_location: lookup("ssl.ca.location").map(|(_, v)| PathBuf::from(v)),
-            certificate_location: lookup("ssl.certificate.location")
-                .map(|(_, v)| PathBuf::from(v)),
+            certificate_location: lookup("ssl.certificate.location").map(|(_, v)| PathBuf::from(v)),
             key_location: lookup("ssl.key.location").map(|(_, v)| PathBuf::from(v)),
             verify_hostname: boolean("ssl.verify.hostname", true)?,
             verify_certificate: boolean("ssl.verify.certificate", true)?,
@@ -338,13 +329,7 @@ fn split_user_info(
     let (scheme, rest) = url
         .split_once("://")
         .filter(|(s, _)| *s == "http" || *s == "https")
-        .ok_or_else(|| {
-            invalid(
-                key,
-                &redact_url(url),
-                "expected an http:// or https:// URL",
-            )
-        })?;
+        .ok_or_else(|| invalid(key, &redact_url(url), "expected an http:// or https:// URL"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),

@@ -56,8 +56,7 @@ pub fn add_plugins(
             p.get("type").and_then(Value::as_str),
             Some("source") | Some("sink")
         );
-        if !connector || is_native(class) || !patterns.iter().any(|pat| class_matches(pat, class))
-        {
+        if !connector || is_native(class) || !patterns.iter().any(|pat| class_matches(pat, class)) {
             continue;
         }
         if merged
@@ -173,13 +172,22 @@ mod tests {
             json!({"class": "io.debezium.transforms.ExtractNewRecordState", "type": "transformation"}),
             json!({"class": "FileStreamSink", "type": "sink"}),
         ];
-        add_plugins(&mut merged, &upstream, &["io.debezium.*".into(), "FileStreamSink".into()], |c| {
-            c == "FileStreamSink"
-        });
-        let classes: Vec<&str> = merged.iter().map(|p| p["class"].as_str().unwrap()).collect();
+        add_plugins(
+            &mut merged,
+            &upstream,
+            &["io.debezium.*".into(), "FileStreamSink".into()],
+            |c| c == "FileStreamSink",
+        );
+        let classes: Vec<&str> = merged
+            .iter()
+            .map(|p| p["class"].as_str().unwrap())
+            .collect();
         assert_eq!(
             classes,
-            vec!["FileStreamSink", "io.debezium.connector.postgresql.PostgresConnector"]
+            vec![
+                "FileStreamSink",
+                "io.debezium.connector.postgresql.PostgresConnector"
+            ]
         );
         assert_eq!(merged[1]["version"], "3.0.0.Final");
     }
@@ -205,7 +213,10 @@ mod tests {
         add_validate_errors(&mut infos, &errors, &config);
         assert_eq!(infos["error_count"], 3);
         assert_eq!(infos["configs"][1]["value"]["errors"], json!(["bad slot"]));
-        assert_eq!(infos["configs"][2]["definition"]["name"], "database.server.name");
+        assert_eq!(
+            infos["configs"][2]["definition"]["name"],
+            "database.server.name"
+        );
         assert_eq!(infos["configs"][2]["value"]["value"], "shop");
         assert_eq!(infos["configs"][2]["value"]["errors"], json!(["renamed"]));
     }

@@ -261,9 +261,7 @@ impl DebeziumProxy {
         path_and_query: &str,
         body: Option<axum::body::Bytes>,
     ) -> Result<UpstreamReply, UpstreamError> {
-        self.upstreams[i]
-            .send(method, path_and_query, body)
-            .await
+        self.upstreams[i].send(method, path_and_query, body).await
     }
 }
 

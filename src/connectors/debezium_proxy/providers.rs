@@ -48,7 +48,10 @@ impl ConfigProviders {
     /// As [`ConfigProviders::from_worker`], from raw worker keys.
     pub fn from_raw(raw: &BTreeMap<String, String>) -> ConfigProviders {
         let mut out = ConfigProviders::default();
-        let list = raw.get("config.providers").map(String::as_str).unwrap_or("");
+        let list = raw
+            .get("config.providers")
+            .map(String::as_str)
+            .unwrap_or("");
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             let class = raw
                 .get(&format!("config.providers.{name}.class"))
@@ -138,13 +141,12 @@ impl ConfigProviders {
                 return Ok(None);
             };
             if !files.contains_key(path) {
-                let props = read_properties(Path::new(path)).map_err(|reason| {
-                    ProviderError::File {
+                let props =
+                    read_properties(Path::new(path)).map_err(|reason| ProviderError::File {
                         path: path.to_string(),
                         config_key: config_key.to_string(),
                         reason,
-                    }
-                })?;
+                    })?;
                 files.insert(path.to_string(), props);
             }
             return Ok(files.get(path).and_then(|p| p.get(key)).cloned());
@@ -155,9 +157,7 @@ impl ConfigProviders {
 
 /// True when a value holds a `${...}` placeholder.
 pub fn has_placeholder(value: &str) -> bool {
-    value
-        .find("${")
-        .is_some_and(|i| value[i..].contains('}'))
+    value.find("${").is_some_and(|i| value[i..].contains('}'))
 }
 
 fn read_properties(path: &Path) -> Result<BTreeMap<String, String>, String> {
@@ -214,7 +214,10 @@ mod tests {
             ("config.providers.secrets.class", FILE_CLASS),
         ]));
         let e = p
-            .resolve(&raw(&[("database.password", "${secrets:/nonexistent/x:password}")]))
+            .resolve(&raw(&[(
+                "database.password",
+                "${secrets:/nonexistent/x:password}",
+            )]))
             .unwrap_err();
         assert!(e.to_string().contains("database.password"), "{e}");
         assert!(has_placeholder("${env:X}"));

@@ -138,7 +138,9 @@ async fn read(req: Request) -> Result<(Parts, Bytes), Response> {
     let (parts, body) = req.into_parts();
     match axum::body::to_bytes(body, BODY_LIMIT).await {
         Ok(b) => Ok((parts, b)),
-        Err(e) => Err(ApiError::bad_request(format!("Cannot read the request body: {e}")).into_response()),
+        Err(e) => {
+            Err(ApiError::bad_request(format!("Cannot read the request body: {e}")).into_response())
+        }
     }
 }
 
@@ -171,7 +173,9 @@ impl Ctx {
             Ok(Some(_)) => Some(conflict(name)),
             Ok(None) => None,
             Err(e) => {
-                tracing::warn!("cannot check that connector name {name} is free upstream: {e}; going ahead");
+                tracing::warn!(
+                    "cannot check that connector name {name} is free upstream: {e}; going ahead"
+                );
                 None
             }
         }
@@ -179,7 +183,13 @@ impl Ctx {
 
     /// `GET /connectors[?expand=..]`: native answer plus every reachable upstream's.
     async fn list(self, req: Request) -> Response {
-        let upstream_path = format!("/connectors{}", req.uri().query().map(|q| format!("?{q}")).unwrap_or_default());
+        let upstream_path = format!(
+            "/connectors{}",
+            req.uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default()
+        );
         let res = self.next.run(req).await;
         if !res.status().is_success() {
             return res;
@@ -483,12 +493,10 @@ impl Ctx {
         }
         match self.proxy.owner(name).await {
             Ok(Some(i)) => {
-                let delete = parts.method == Method::DELETE
-                    && segments(parts.uri.path()).len() == 2;
+                let delete =
+                    parts.method == Method::DELETE && segments(parts.uri.path()).len() == 2;
                 let res = self.forward(i, parts, bytes).await;
-                if res.status() == StatusCode::NOT_FOUND
-                    || (delete && res.status().is_success())
-                {
+                if res.status() == StatusCode::NOT_FOUND || (delete && res.status().is_success()) {
                     // Deleted (or the hint was stale): the next call looks again.
                     self.proxy.forget(name);
                 }
@@ -516,7 +524,10 @@ impl Ctx {
     async fn plugins(self, req: Request) -> Response {
         let path = format!(
             "/connector-plugins{}",
-            req.uri().query().map(|q| format!("?{q}")).unwrap_or_default()
+            req.uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default()
         );
         let res = self.next.run(req).await;
         if !res.status().is_success() {
@@ -627,7 +638,10 @@ mod tests {
 
     #[test]
     fn proxy_segments_decode_and_ignore_trailing_slash() {
-        assert_eq!(segments("/connectors/a%20b/status/"), vec!["connectors", "a b", "status"]);
+        assert_eq!(
+            segments("/connectors/a%20b/status/"),
+            vec!["connectors", "a b", "status"]
+        );
         assert_eq!(segments("/connectors"), vec!["connectors"]);
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz"), "%zz");

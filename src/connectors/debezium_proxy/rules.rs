@@ -355,7 +355,10 @@ mod tests {
             by_key["database.hostname"],
             "db host has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)"
         );
-        assert_eq!(by_key["plugin.name"], "Value must be one of decoderbufs, pgoutput");
+        assert_eq!(
+            by_key["plugin.name"],
+            "Value must be one of decoderbufs, pgoutput"
+        );
         assert_eq!(
             by_key["table.exclude.list"],
             "\"table.include.list\" is already specified"
@@ -390,7 +393,10 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let e = validate(mysql, &c);
-        assert_eq!(keys(&e), vec!["tasks.max", "topic.prefix", "database.server.name"]);
+        assert_eq!(
+            keys(&e),
+            vec!["tasks.max", "topic.prefix", "database.server.name"]
+        );
         assert!(validate("com.acme.Source", &BTreeMap::new()).is_empty());
         let msg = invalid_message(&e).unwrap();
         assert!(msg.starts_with(
