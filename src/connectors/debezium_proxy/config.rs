@@ -219,10 +219,16 @@ impl ProxyConfig {
         })
     }
 
-    /// Defaults for a class (by its simple name, the part after the last dot).
+    /// Defaults for a class (by its simple name, the part after the last dot). The name
+    /// matches case-insensitively because `CONNECT_*` environment variables arrive lowercased.
     pub fn defaults_for(&self, class: &str) -> Option<&BTreeMap<String, String>> {
-        let simple = class.rsplit('.').next().unwrap_or(class);
-        self.defaults.get(simple)
+        let simple = class.trim().rsplit('.').next().unwrap_or(class);
+        self.defaults.get(simple).or_else(|| {
+            self.defaults
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(simple))
+                .map(|(_, v)| v)
+        })
     }
 }
 
@@ -400,6 +406,19 @@ mod tests {
                 .unwrap()["plugin.name"],
             "pgoutput"
         );
+        let env = crate::worker::config::env_to_properties([(
+            "CONNECT_UPSTREAM_CONNECT_DEFAULTS_POSTGRESCONNECTOR_PLUGIN_NAME".to_string(),
+            "pgoutput".to_string(),
+        )]);
+        let mut r = raw(&[("upstream.connect.url", "http://x")]);
+        r.extend(env);
+        let c = ProxyConfig::from_raw(&r).unwrap();
+        assert!(c
+            .defaults_for("io.debezium.connector.postgresql.PostgresConnector")
+            .is_some());
+        assert!(c
+            .defaults_for("io.debezium.connector.mysql.MySqlConnector")
+            .is_none());
     }
 
     #[test]
