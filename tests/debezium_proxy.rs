@@ -1370,3 +1370,129 @@ async fn named_clusters_route_by_class_and_share_one_namespace() {
     dbz.stop();
     worker.stop().await;
 }
+
+/// A private CA and a server certificate for 127.0.0.1, made with the `openssl` command.
+fn make_certs(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Vec<u8>) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=sluice-test-ca",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "srv.key",
+        "-out",
+        "srv.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "srv.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "srv.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    (
+        dir.join("ca.pem"),
+        std::fs::read(dir.join("srv.pem")).unwrap(),
+        std::fs::read(dir.join("srv.key")).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn tls_upstream_with_a_private_ca() {
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = make_certs(certs.path());
+    let ca = ca.display().to_string();
+
+    // Trusted through ssl.ca.location.
+    let upstream = ConnectDouble::start().await;
+    let https = connect_double::tls_front(&upstream.url, &cert, &key).await;
+    let env = Env::start_with(
+        upstream,
+        &[
+            ("upstream.connect.url", https.as_str()),
+            ("upstream.connect.ssl.ca.location", ca.as_str()),
+        ],
+    )
+    .await;
+    let r = env.post(SHIPPED).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(env.upstream.config_of("cdc-postgres").is_some());
+    assert_eq!(
+        env.api.get("/connectors/cdc-postgres/status").await.status,
+        200
+    );
+    drop(env);
+
+    // Not trusted: a clear 502 naming the cluster; nothing reached the upstream.
+    let upstream = ConnectDouble::start().await;
+    let https = connect_double::tls_front(&upstream.url, &cert, &key).await;
+    let env = Env::start_with(upstream, &[("upstream.connect.url", https.as_str())]).await;
+    let r = env.post(SHIPPED).await;
+    assert_eq!(r.status, 502, "{}", r.text);
+    let msg = r.body["message"].as_str().unwrap();
+    assert!(msg.contains("'debezium'") && msg.contains(&https), "{msg}");
+    assert!(msg.contains("invalid peer certificate"), "{msg}");
+    assert!(env.upstream.requests().is_empty());
+    drop(env);
+
+    // Verification off (test setups only).
+    let upstream = ConnectDouble::start().await;
+    let https = connect_double::tls_front(&upstream.url, &cert, &key).await;
+    let env = Env::start_with(
+        upstream,
+        &[
+            ("upstream.connect.url", https.as_str()),
+            ("upstream.connect.ssl.verify.certificate", "false"),
+        ],
+    )
+    .await;
+    assert_eq!(env.post(SHIPPED).await.status, 201);
+}
