@@ -820,6 +820,19 @@ async fn upstream_down_fails_fast_and_native_keeps_working() {
 
     let r = env.post(&variant("another", &[])).await;
     assert_eq!(r.status, 502, "{}", r.text);
+    let r = env
+        .api
+        .call(
+            "PUT",
+            &format!("/connector-plugins/{PG}/config/validate"),
+            Some(&Value::Object(shipped_config()).to_string()),
+        )
+        .await;
+    assert_eq!(
+        r.status, 502,
+        "validate needs the upstream's connection check: {}",
+        r.text
+    );
     // Still validated locally first: an invalid config is a 400 even while the upstream is down.
     let r = env
         .post(&variant("bad", &[("plugin.name", Some(json!("x")))]))
@@ -1495,4 +1508,41 @@ async fn tls_upstream_with_a_private_ca() {
     )
     .await;
     assert_eq!(env.post(SHIPPED).await.status, 201);
+}
+
+#[test]
+fn invalid_upstream_settings_stop_the_binary_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, key) in [
+        (
+            vec!["--upstream-connect-url", "ftp://connect:8083"],
+            "upstream.connect.url",
+        ),
+        (
+            vec![
+                "--override",
+                "upstream.connect.clusters=a",
+                "--override",
+                "upstream.connect.a.url=http://x",
+                "--override",
+                "upstream.connect.a.request.timeout.ms=soon",
+            ],
+            "upstream.connect.a.request.timeout.ms",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .arg("serve")
+            .args(&args)
+            .args([
+                "--state-dir",
+                &dir.path().display().to_string(),
+                "--listeners",
+                "http://127.0.0.1:0",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(key), "{args:?}: {err}");
+    }
 }
