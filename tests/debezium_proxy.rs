@@ -969,12 +969,18 @@ async fn basic_auth_is_sent_and_secrets_never_logged() {
     let down = env.api.get("/connectors/secretive/status").await;
     assert!(down.status >= 500);
     assert!(!down.text.contains("S3cret"));
+    // The merged listing says in the log what it could not fetch.
+    assert_eq!(env.api.get("/connectors").await.status, 200);
 
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
     assert!(
         text.contains("forwarding create of connector secretive"),
         "log capture works: {}",
         text.len()
+    );
+    assert!(
+        text.contains("listing connectors: Upstream Connect cluster 'debezium'"),
+        "the listing logs the cluster it could not fetch"
     );
     assert!(
         !text.contains("Up-S3cret-pw"),
@@ -1545,4 +1551,38 @@ fn invalid_upstream_settings_stop_the_binary_with_exit_code_2() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(key), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn sluice_validate_checks_debezium_files_offline() {
+    let bin = env!("CARGO_BIN_EXE_sluice");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("connectors/debezium-postgres.json");
+    let out = std::process::Command::new(bin)
+        .arg("validate")
+        .arg(&shipped)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("valid (io.debezium.connector.postgresql.PostgresConnector"));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        variant("bad", &[("slot.name", Some(json!("Bad-Slot")))]),
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin)
+        .arg("validate")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("Valid replication slot name must contain only digits"));
 }
