@@ -77,7 +77,7 @@ impl Herder {
         bound_port: u16,
     ) -> Self {
         let port = worker.advertised_port.unwrap_or(bound_port);
-        let worker_for_providers = worker.clone();
+        let providers = crate::connectors::debezium_proxy::ConfigProviders::from_worker(&worker);
         let groups = GroupAdmin::new(
             &worker.bootstrap_servers,
             worker.with_prefix("admin."),
@@ -96,9 +96,7 @@ impl Herder {
                 slots: RwLock::new(BTreeMap::new()),
                 ready: AtomicBool::new(false),
                 cluster_id: OnceLock::new(),
-                providers: crate::connectors::debezium_proxy::ConfigProviders::from_worker(
-                    &worker_for_providers,
-                ),
+                providers,
             }),
         }
     }
