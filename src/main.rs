@@ -55,6 +55,9 @@ struct ServeArgs {
     /// `state.dir`: connector configs and target states.
     #[arg(long)]
     state_dir: Option<PathBuf>,
+    /// `upstream.connect.url`: the Kafka Connect cluster that runs Debezium (proxied classes).
+    #[arg(long)]
+    upstream_connect_url: Option<String>,
     /// Any worker property as key=value (repeatable; highest precedence).
     #[arg(long = "override", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
@@ -120,6 +123,7 @@ fn main() -> ExitCode {
                 listeners: Some(format!("http://0.0.0.0:{rest_port}")),
                 rest_port: None,
                 state_dir: Some(state_dir),
+                upstream_connect_url: None,
                 overrides: vec!["offset.flush.interval.ms=5000".into()],
                 embedded_broker: true,
                 log_format: LogFormat::Human,
@@ -172,6 +176,9 @@ fn flag_overrides(args: &ServeArgs) -> Result<Vec<(String, String)>, WorkerConfi
     }
     if let Some(d) = &args.state_dir {
         out.push(("state.dir".into(), d.display().to_string()));
+    }
+    if let Some(u) = &args.upstream_connect_url {
+        out.push(("upstream.connect.url".into(), u.clone()));
     }
     out.extend(worker::config::parse_overrides(&args.overrides)?);
     Ok(out)
@@ -382,6 +389,21 @@ fn validate_file(path: &std::path::Path) -> Result<bool> {
     let mut config = sluice::rest::body::strings(map);
     if let Some(n) = name {
         config.entry("name".into()).or_insert(n);
+    }
+    let class = config.get("connector.class").cloned().unwrap_or_default();
+    if sluice::connectors::debezium_proxy::rules::is_debezium(&class) {
+        // Runs on the upstream Connect cluster: the rules Sluice applies before forwarding.
+        let errors = sluice::connectors::debezium_proxy::rules::validate(&class, &config);
+        return match sluice::connectors::debezium_proxy::rules::invalid_message(&errors) {
+            None => {
+                println!("{}: valid ({class}, proxied to the upstream Connect cluster; its connection check runs there)", path.display());
+                Ok(true)
+            }
+            Some(msg) => {
+                println!("{}: {msg}", path.display());
+                Ok(false)
+            }
+        };
     }
     let (worker, _) = WorkerConfig::load(None, std::iter::empty(), &[])?;
     let infos = validate(&Plugins::builtin(), &worker, None, &config)

@@ -46,6 +46,13 @@ impl Plugins {
         }
     }
 
+    /// No connector plugin at all: a pure management front for upstream clusters (tests).
+    pub fn empty() -> Self {
+        Self {
+            connectors: Vec::new(),
+        }
+    }
+
     /// Adds a connector plugin (embedding Sluice as a library, tests).
     pub fn with_connector(mut self, connector: Arc<dyn SinkConnector>) -> Self {
         self.connectors.push(connector);

@@ -43,6 +43,8 @@ struct Inner {
     slots: RwLock<BTreeMap<String, Arc<Slot>>>,
     ready: AtomicBool,
     cluster_id: OnceLock<String>,
+    /// `${env:..}` / `${file:..}` resolution of task configs (stored configs keep placeholders).
+    providers: crate::connectors::debezium_proxy::ConfigProviders,
 }
 
 /// The connector manager. Cloning shares the same state.
@@ -75,6 +77,7 @@ impl Herder {
         bound_port: u16,
     ) -> Self {
         let port = worker.advertised_port.unwrap_or(bound_port);
+        let providers = crate::connectors::debezium_proxy::ConfigProviders::from_worker(&worker);
         let groups = GroupAdmin::new(
             &worker.bootstrap_servers,
             worker.with_prefix("admin."),
@@ -93,6 +96,7 @@ impl Herder {
                 slots: RwLock::new(BTreeMap::new()),
                 ready: AtomicBool::new(false),
                 cluster_id: OnceLock::new(),
+                providers,
             }),
         }
     }
@@ -900,6 +904,15 @@ impl Herder {
         shared: Arc<TaskShared>,
         paused: bool,
     ) -> Option<runtime::TaskHandle> {
+        // Placeholders resolve only here, when the task gets its config, so secrets stay out
+        // of the state directory and of the REST answers.
+        let config = match self.inner.providers.resolve(&config) {
+            Ok(c) => c,
+            Err(e) => {
+                shared.fail(format!("{}: {e}", runtime::errors::CONNECT_EXCEPTION));
+                return None;
+            }
+        };
         let weak = Arc::downgrade(slot);
         let this = self.clone();
         let on_topic = Arc::new(move |topic: &str| {

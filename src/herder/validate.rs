@@ -33,6 +33,11 @@ pub fn validate(
     path_plugin: Option<&str>,
     config: &BTreeMap<String, String>,
 ) -> Result<ConfigInfos, HerderError> {
+    // Connect resolves config providers before validating (`${file:..}`, `${env:..}`).
+    let resolved = crate::connectors::debezium_proxy::ConfigProviders::from_worker(worker)
+        .resolve(config)
+        .map_err(|e| HerderError::BadRequest(e.to_string()))?;
+    let config = &resolved;
     let Some(class) = config.get("connector.class") else {
         return Err(HerderError::BadRequest(format!(
             "Connector config {} contains no connector type",

@@ -26,6 +26,8 @@ pub struct AppState {
     pub herder: Herder,
     /// Runtime log levels.
     pub logs: Arc<LogControl>,
+    /// The Debezium-config proxy, when upstream Connect clusters are configured.
+    pub proxy: Option<Arc<crate::connectors::debezium_proxy::DebeziumProxy>>,
 }
 
 /// The full router: Connect's endpoints plus Sluice's additive ones.
@@ -82,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::connectors::debezium_proxy::routes::intercept,
+        ))
         .layer(middleware::from_fn(log_request));
     let router = if cors {
         router.layer(middleware::from_fn_with_state(state.clone(), cors_headers))

@@ -90,6 +90,8 @@ pub struct WorkerConfig {
     pub cors_methods: String,
     /// `buffer.memory.bytes` (Sluice): one budget over every open output file of the worker.
     pub buffer_memory_bytes: u64,
+    /// `upstream.connect.*` (Sluice): upstream Connect clusters the Debezium proxy forwards to.
+    pub proxy: crate::connectors::debezium_proxy::ProxyConfig,
 }
 
 /// Keys Kafka Connect workers understand. Those Sluice does not act on are accepted silently,
@@ -180,6 +182,7 @@ const KNOWN_PREFIXES: &[&str] = &[
     "admin.listeners.https.",
     "ssl.",
     "sasl.",
+    "upstream.connect.",
 ];
 
 impl WorkerConfig {
@@ -274,6 +277,7 @@ impl WorkerConfig {
                     )
                 })?,
             },
+            proxy: crate::connectors::debezium_proxy::ProxyConfig::from_raw(&raw)?,
             raw,
         })
     }

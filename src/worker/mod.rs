@@ -36,6 +36,9 @@ pub enum WorkerError {
     /// The HTTP server failed.
     #[error("REST server failed: {0}")]
     Serve(std::io::Error),
+    /// An upstream Connect cluster's client could not be set up (TLS files).
+    #[error(transparent)]
+    Proxy(#[from] crate::connectors::debezium_proxy::UpstreamError),
 }
 
 /// A worker with its listener bound, ready to run.
@@ -58,6 +61,11 @@ impl Worker {
         plugins: Plugins,
     ) -> Result<Worker, WorkerError> {
         let store = ConnectorStore::open(&config.state_dir)?;
+        let proxy = crate::connectors::debezium_proxy::DebeziumProxy::from_worker(
+            &config,
+            plugins.connector_names(),
+        )?
+        .map(Arc::new);
         crate::connectors::s3_parquet::budget::MemoryBudget::global()
             .set_limit(usize::try_from(config.buffer_memory_bytes).unwrap_or(usize::MAX));
         let host = if config.listener.host.is_empty() {
@@ -83,6 +91,7 @@ impl Worker {
         let state = AppState {
             herder: herder.clone(),
             logs,
+            proxy,
         };
         Ok(Worker {
             herder,
