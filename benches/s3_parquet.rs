@@ -144,7 +144,10 @@ fn main() {
         _ => format!("file://{}", lake.display()),
     };
     let converter = "org.apache.kafka.connect.json.JsonConverter";
-    let body = json!({"name": "bench", "config": {
+    // A fresh name (and so a fresh group) per run: a killed earlier run's members would stall
+    // the group until their session times out.
+    let name = format!("bench-{}", std::process::id());
+    let body = json!({"name": name, "config": {
         "connector.class": "io.confluent.connect.s3.S3SinkConnector",
         "format.class": "io.confluent.connect.s3.format.parquet.ParquetFormat",
         "tasks.max": tasks.to_string(),
@@ -190,7 +193,7 @@ fn main() {
         let mut k = 0;
         for t in 0..tasks {
             let v: Value = client
-                .get(format!("{base}/connectors/bench/tasks/{t}/offsets"))
+                .get(format!("{base}/connectors/{name}/tasks/{t}/offsets"))
                 .send()
                 .and_then(|r| r.json())
                 .unwrap_or(Value::Null);

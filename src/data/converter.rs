@@ -207,13 +207,16 @@ impl Converter for JsonConverter {
             return Ok(None);
         };
         if !self.schemas_enable {
-            let raw: &RawValue = serde_json::from_slice(bytes).map_err(serialization_error)?;
-            if raw.get() == "null" {
+            // Decoded here, in the one pass that also validates: every consumer of schemaless
+            // JSON (transforms, Parquet, ClickHouse) needs the values, and keeping the text
+            // would scan each message twice.
+            let value = super::json::decode_schemaless_bytes(bytes).map_err(serialization_error)?;
+            if matches!(value, super::value::Value::Null) {
                 return Ok(None);
             }
-            return Ok(Some(Data::Json {
+            return Ok(Some(Data::Value {
                 schema: None,
-                payload: raw.to_owned(),
+                value,
             }));
         }
         // One parse on the happy path; on failure a generic parse tells malformed JSON from a
@@ -281,6 +284,7 @@ impl Converter for SimpleHeaderConverter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::value::Value;
 
     fn json(schemas: bool) -> Box<dyn Converter> {
         let mut p = BTreeMap::new();
@@ -289,10 +293,32 @@ mod tests {
     }
 
     #[test]
-    fn json_schemaless_keeps_text() {
+    fn json_schemaless_is_decoded_in_one_pass() {
         let mut c = json(false);
-        let d = c.to_connect("t", Some(br#"{"a": 1}"#)).unwrap().unwrap();
-        assert_eq!(d.to_text(), r#"{"a": 1}"#);
+        let d = c
+            .to_connect("t", Some(br#"{"a": 1, "b": [true, "x"]}"#))
+            .unwrap()
+            .unwrap();
+        let Data::Value {
+            schema: None,
+            value,
+        } = &d
+        else {
+            panic!("schemaless JSON is decoded: {d:?}");
+        };
+        assert_eq!(
+            value,
+            &Value::Map(vec![
+                (Value::String("a".into()), Value::Int(1)),
+                (
+                    Value::String("b".into()),
+                    Value::Array(vec![Value::Boolean(true), Value::String("x".into())])
+                ),
+            ])
+        );
+        assert_eq!(d.to_text(), r#"{"a":1,"b":[true,"x"]}"#);
+        let e = c.to_connect("t", Some(b"{\"a\": \"\xff\"}")).unwrap_err();
+        assert!(e.to_string().contains("serialization error"), "{e}");
         assert_eq!(c.to_connect("t", Some(b"null")).unwrap(), None);
         assert_eq!(c.to_connect("t", None).unwrap(), None);
         let e = c.to_connect("t", Some(b"{nope")).unwrap_err();

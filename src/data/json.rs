@@ -78,6 +78,15 @@ pub fn decode_schemaless(payload: &str) -> Result<Value, DecodeError> {
     Ok(v)
 }
 
+/// [`decode_schemaless`] over bytes, with serde_json's own error (the converter's message
+/// quotes it as Connect does). Strings are checked for UTF-8 as they are read.
+pub fn decode_schemaless_bytes(payload: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(payload);
+    let v = Schemaless.deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
 /// The default of a schema, decoded, if it has one.
 pub fn default_value(schema: &Schema) -> Result<Option<Value>, DecodeError> {
     match &schema.default {

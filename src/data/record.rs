@@ -110,6 +110,20 @@ impl Data {
         })
     }
 
+    /// Like [`Data::to_value`], but an already decoded value is borrowed, not copied.
+    pub fn decoded(
+        &self,
+    ) -> Result<(Option<SchemaRef>, std::borrow::Cow<'_, Value>), super::json::DecodeError> {
+        match self {
+            Data::Value { schema, value } => {
+                Ok((schema.clone(), std::borrow::Cow::Borrowed(value)))
+            }
+            other => other
+                .to_value()
+                .map(|(schema, value)| (schema, std::borrow::Cow::Owned(value))),
+        }
+    }
+
     /// The value as one line of text: strings as-is, JSON as its text, decoded values as their
     /// JsonConverter JSON with numeric decimals, bytes as UTF-8 (lossy).
     pub fn to_text(&self) -> std::borrow::Cow<'_, str> {

@@ -243,6 +243,9 @@ pub fn run(spec: TaskSpec, control: Receiver<Control>) -> Result<(), TaskFailure
             ("enable.auto.offset.store", "false".into()),
             ("auto.offset.reset", "earliest".into()),
             ("statistics.interval.ms", "5000".into()),
+            // librdkafka prefetches up to 64 MiB per consumer by default, most of a sink's RSS;
+            // 16 MiB is still many fetches ahead of the sink (overridable as consumer.*).
+            ("queued.max.messages.kbytes", "16384".into()),
         ],
         &[&spec.worker.with_prefix("consumer."), &overrides],
         ClientRole::Consumer,

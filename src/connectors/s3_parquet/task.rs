@@ -372,7 +372,7 @@ impl SinkTask for S3ParquetSinkTask {
                 index: i,
                 message: format!("{tp} offset {}: {message}", record.offset),
             };
-            let (schema, value) = data.to_value().map_err(|e| fail(e.to_string()))?;
+            let (schema, value) = data.decoded().map_err(|e| fail(e.to_string()))?;
             let ts = s
                 .config
                 .partitioning
