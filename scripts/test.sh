@@ -4,9 +4,10 @@
 #   scripts/test.sh [CARGO TEST ARGS...]     e.g. scripts/test.sh -- --nocapture
 #
 # Steps: cargo fmt --check, cargo clippy --all-targets -D warnings, start the test services
-# (scripts/services.sh up kafka s3 readers: tansu, moto and the Parquet readers' venv; installs are cached
+# (scripts/services.sh up kafka s3 readers clickhouse: tansu, moto, the Parquet readers' venv and Debian's
+# clickhouse-server 18.16; installs are cached
 # under .cache/services), then cargo test --all-targets with KAFKA_BOOTSTRAP, S3_ENDPOINT, AWS_ACCESS_KEY_ID,
-# AWS_SECRET_ACCESS_KEY, AWS_REGION, SLUICE_READERS_PYTHON and SLUICE_REQUIRE_SERVICES=1 exported.
+# AWS_SECRET_ACCESS_KEY, AWS_REGION, SLUICE_READERS_PYTHON, CLICKHOUSE_URL and SLUICE_REQUIRE_SERVICES=1 exported.
 # The services this run started are stopped on exit (ones that were already running are left alone);
 # the exit code is cargo's.
 #
@@ -26,7 +27,7 @@ else
     cargo clippy --all-targets -- -D warnings
 fi
 
-SERVICES=(kafka s3 readers)
+SERVICES=(kafka s3 readers clickhouse)
 
 # Services already running before this run (e.g. a developer's `scripts/services.sh up`) are kept running.
 STARTED=()
@@ -57,6 +58,8 @@ bash scripts/services.sh up "${SERVICES[@]}"
 : "${SLUICE_READERS_PYTHON:?services.sh did not export SLUICE_READERS_PYTHON}"
 export KAFKA_BOOTSTRAP S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_EC2_METADATA_DISABLED
 export SLUICE_READERS_PYTHON
+: "${CLICKHOUSE_URL:?services.sh did not export CLICKHOUSE_URL}"
+export CLICKHOUSE_URL
 export SLUICE_REQUIRE_SERVICES=1
 
 step "cargo test --all-targets $* (KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP S3_ENDPOINT=$S3_ENDPOINT SLUICE_READERS_PYTHON=$SLUICE_READERS_PYTHON)"
