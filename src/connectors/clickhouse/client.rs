@@ -257,7 +257,7 @@ impl ChClient {
     pub async fn rows(&self, sql: &str) -> Result<Vec<Vec<String>>, ChError> {
         let bytes = self
             .retrying("query", || async {
-                let cursor = self
+                let mut cursor = self
                     .inner
                     .query(sql)
                     .fetch_bytes("TabSeparated")

@@ -204,7 +204,9 @@ impl Ctx {
             ("async_insert", "0"),
         ]
         .into_iter()
-        .filter(|(k, _)| caps.settings.is_empty() || caps.settings.contains(*k))
+        // wait_end_of_query is an HTTP interface parameter (never in system.settings);
+        // async_insert only exists from 21.11.
+        .filter(|(k, _)| *k != "async_insert" || caps.settings.contains(*k))
         .filter(|(k, _)| !user.iter().any(|(u, _)| u == k))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
@@ -456,8 +458,10 @@ impl Started {
             return Ok(());
         }
         let ctx = &self.ctx;
-        let results: Vec<Result<(), JobError>> = futures::stream::iter(jobs.iter())
-            .map(|j| ctx.run(j))
+        // Futures built up front: a stream holding the closure would not be `Send` for every
+        // lifetime (async_trait needs it).
+        let runs: Vec<_> = jobs.iter().map(|j| ctx.run(j)).collect();
+        let results: Vec<Result<(), JobError>> = futures::stream::iter(runs)
             .buffered(ctx.config.insert_parallelism.max(1))
             .collect()
             .await;
