@@ -110,7 +110,10 @@ async fn main() {
         inputs.len(),
         mb(input_bytes)
     );
-    println!("{:<10} {:>8} {:>14} {:>10} {:>14}", "stage", "batch", "rows/s/core", "MB/s/core", "RowBinary B/row");
+    println!(
+        "{:<10} {:>8} {:>14} {:>10} {:>14}",
+        "stage", "batch", "rows/s/core", "MB/s/core", "RowBinary B/row"
+    );
     for batch in [1_000usize, 10_000, 100_000] {
         let started = Instant::now();
         let mut rowbinary = 0usize;
@@ -129,15 +132,21 @@ async fn main() {
     }
 
     let Ok(url) = std::env::var("CLICKHOUSE_URL") else {
-        println!("insert stage skipped: CLICKHOUSE_URL not set (scripts/services.sh up clickhouse)");
+        println!(
+            "insert stage skipped: CLICKHOUSE_URL not set (scripts/services.sh up clickhouse)"
+        );
         return;
     };
     let rest = url.trim_start_matches("http://");
     let (host, port) = rest.split_once(':').unwrap_or((rest, "8123"));
-    let props = [("hostname", host), ("port", port.trim_end_matches('/')), ("timeoutSeconds", "120")]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let props = [
+        ("hostname", host),
+        ("port", port.trim_end_matches('/')),
+        ("timeoutSeconds", "120"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     let config = ClickHouseSinkConfig::parse(&props).expect("config");
     let client = ChClient::new(&config);
     let table_name = format!("sluice_bench_{}", std::process::id());
@@ -157,7 +166,12 @@ async fn main() {
         for chunk in inputs.chunks(batch) {
             let body = encode_all(chunk, &t);
             client
-                .insert_rowbinary(&table_name, &columns, Bytes::from(body), &[("wait_end_of_query".into(), "1".into())])
+                .insert_rowbinary(
+                    &table_name,
+                    &columns,
+                    Bytes::from(body),
+                    &[("wait_end_of_query".into(), "1".into())],
+                )
                 .await
                 .expect("insert");
         }

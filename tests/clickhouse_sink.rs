@@ -56,6 +56,15 @@ async fn count(url: &str, query: &str) -> u64 {
     sql(url, query).await.trim().parse().unwrap_or(0)
 }
 
+async fn table_exists(url: &str, db: &str, table: &str) -> bool {
+    count(
+        url,
+        &format!("SELECT count() FROM system.tables WHERE database = '{db}' AND name = '{table}'"),
+    )
+    .await
+        == 1
+}
+
 fn host_port(url: &str) -> (String, String) {
     let rest = url.trim_start_matches("http://");
     let (host, port) = rest.split_once(':').unwrap_or((rest, "8123"));
@@ -84,7 +93,11 @@ fn decimal_text(b64: &Value) -> String {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.as_str().unwrap_or_default())
         .expect("base64");
-    let mut v: i128 = if bytes.first().is_some_and(|b| b & 0x80 != 0) { -1 } else { 0 };
+    let mut v: i128 = if bytes.first().is_some_and(|b| b & 0x80 != 0) {
+        -1
+    } else {
+        0
+    };
     for b in bytes {
         v = (v << 8) | i128::from(b);
     }
@@ -98,10 +111,26 @@ fn expected_lines(state: &BTreeMap<(Table, i64), Value>, table: Table) -> Vec<St
         .iter()
         .filter(|((t, _), _)| *t == table)
         .map(|((_, id), row)| match table {
-            Table::Users => format!("{id}\t{}\t{}", row["email"].as_str().unwrap_or(""), row["full_name"].as_str().unwrap_or("")),
-            Table::Products => format!("{id}\t{}\t{}", row["sku"].as_str().unwrap_or(""), decimal_text(&row["price"])),
-            Table::Orders => format!("{id}\t{}\t{}", row["status"].as_str().unwrap_or(""), decimal_text(&row["total"])),
-            Table::OrderLines => format!("{id}\t{}\t{}", row["quantity"], decimal_text(&row["unit_price"])),
+            Table::Users => format!(
+                "{id}\t{}\t{}",
+                row["email"].as_str().unwrap_or(""),
+                row["full_name"].as_str().unwrap_or("")
+            ),
+            Table::Products => format!(
+                "{id}\t{}\t{}",
+                row["sku"].as_str().unwrap_or(""),
+                decimal_text(&row["price"])
+            ),
+            Table::Orders => format!(
+                "{id}\t{}\t{}",
+                row["status"].as_str().unwrap_or(""),
+                decimal_text(&row["total"])
+            ),
+            Table::OrderLines => format!(
+                "{id}\t{}\t{}",
+                row["quantity"],
+                decimal_text(&row["unit_price"])
+            ),
         })
         .collect()
 }
@@ -193,20 +222,25 @@ async fn cdc_lakehouse_final_state_equals_the_source() {
     let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
     let api = Api::new(&worker.url);
     let name = unique("cdc-ch");
-    api.create(&name, &lakehouse_config(&prefix, &url, &db)).await;
+    api.create(&name, &lakehouse_config(&prefix, &url, &db))
+        .await;
     api.wait_tasks(&name, 1, "RUNNING").await;
 
-    let changes = events.iter().filter(|e| e.value.is_some()).count() as u64;
-    wait_until("every change row inserted", Duration::from_secs(120), || async {
-        let mut total = 0;
-        for t in Table::ALL {
-            let exists = count(&url, &format!("SELECT count() FROM system.tables WHERE database = '{db}' AND name = '{}'", t.name())).await;
-            if exists == 1 {
-                total += count(&url, &format!("SELECT count() FROM `{db}`.`{}`", t.name())).await;
+    // Row counts of a ReplacingMergeTree shrink when it merges: wait for the final state.
+    wait_until(
+        "FINAL equals the source",
+        Duration::from_secs(120),
+        || async {
+            for t in Table::ALL {
+                if !table_exists(&url, &db, t.name()).await
+                    || actual_lines(&url, &db, t).await != expected_lines(&expected, t)
+                {
+                    return None;
+                }
             }
-        }
-        (total >= changes).then_some(())
-    })
+            Some(())
+        },
+    )
     .await;
     for t in Table::ALL {
         let want = expected_lines(&expected, t);
@@ -219,11 +253,22 @@ async fn cdc_lakehouse_final_state_equals_the_source() {
     let deletes = events.iter().filter(|e| e.op == Some('d')).count() as u64;
     let mut deleted = 0;
     for t in Table::ALL {
-        deleted += count(&url, &format!("SELECT count() FROM `{db}`.`{}` WHERE is_deleted = 1 AND _op = 'd'", t.name())).await;
+        deleted += count(
+            &url,
+            &format!(
+                "SELECT count() FROM `{db}`.`{}` WHERE is_deleted = 1 AND _op = 'd'",
+                t.name()
+            ),
+        )
+        .await;
     }
     assert_eq!(deleted, deletes);
     // The _version of each row is its LSN: strictly increasing over the event stream.
-    let versions = rows(&url, &format!("SELECT _version FROM `{db}`.`orders` ORDER BY _offset, _partition")).await;
+    let versions = rows(
+        &url,
+        &format!("SELECT _version FROM `{db}`.`orders` ORDER BY _offset, _partition"),
+    )
+    .await;
     assert!(!versions.is_empty());
 
     // The group mirrors what is inserted (AKHQ's lag) and the state table agrees.
@@ -243,7 +288,10 @@ async fn cdc_lakehouse_final_state_equals_the_source() {
         for r in &state {
             let p: usize = r[0].parse().unwrap();
             let next: i64 = r[1].parse().unwrap();
-            assert!(committed[p].unwrap() >= next, "{topic}-{p}: group {committed:?} vs state {state:?}");
+            assert!(
+                committed[p].unwrap() >= next,
+                "{topic}-{p}: group {committed:?} vs state {state:?}"
+            );
         }
     }
     worker.stop().await;
@@ -269,7 +317,11 @@ async fn bad_records_go_to_the_error_handler_and_missing_tables_fail_the_task() 
             // Every fifth value overflows Int8.
             let v = if i % 5 == 4 { 1000 } else { i };
             let value = json!({"schema": schema, "payload": {"id": i, "v": v, "note": null}});
-            (Some(i.to_string()), Some(value.to_string().into_bytes()), None)
+            (
+                Some(i.to_string()),
+                Some(value.to_string().into_bytes()),
+                None,
+            )
         })
         .collect();
     produce(&bootstrap, &topic, records).await;
@@ -298,24 +350,43 @@ async fn bad_records_go_to_the_error_handler_and_missing_tables_fail_the_task() 
     let ids: Vec<i64> = ids.iter().map(|r| r[0].parse().unwrap()).collect();
     assert_eq!(ids, (0..20).filter(|i| i % 5 != 4).collect::<Vec<i64>>());
     let group = format!("connect-{name}");
-    wait_until("offsets past the bad records", Duration::from_secs(30), || async {
-        (committed(&bootstrap, &group, &topic, 1)[0] == Some(20)).then_some(())
-    })
+    wait_until(
+        "offsets past the bad records",
+        Duration::from_secs(30),
+        || async { (committed(&bootstrap, &group, &topic, 1)[0] == Some(20)).then_some(()) },
+    )
     .await;
 
     // A table that does not exist, without auto.create: the task fails with a clear trace.
     let other = unique("missing");
     create_topic(&bootstrap, &other, 1).await;
-    produce(&bootstrap, &other, [(Some("1".into()), Some(json!({"schema": schema, "payload": {"id": 1, "v": 1, "note": "x"}}).to_string().into_bytes()), None)]).await;
+    produce(
+        &bootstrap,
+        &other,
+        [(
+            Some("1".into()),
+            Some(
+                json!({"schema": schema, "payload": {"id": 1, "v": 1, "note": "x"}})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            None,
+        )],
+    )
+    .await;
     let mut config = config.clone();
     config["topics"] = json!(other);
     config["topic2TableMap"] = json!("");
     let name2 = unique("ch-missing");
     api.create(&name2, &config).await;
     let status = api.wait_tasks(&name2, 1, "FAILED").await;
-    let trace = status["tasks"][0]["trace"].as_str().unwrap_or_default().to_string();
+    let trace = status["tasks"][0]["trace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(
-        trace.contains(&format!("Table {db}.{other} does not exist")) && trace.contains("auto.create=true"),
+        trace.contains(&format!("Table {db}.{other} does not exist"))
+            && trace.contains("auto.create=true"),
         "{trace}"
     );
     worker.stop().await;
@@ -331,27 +402,45 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn spawn(bootstrap: &str, state: &Path, port: u16) -> Child {
-    Command::new(BIN)
-        .args([
-            "serve",
-            "--bootstrap-servers",
-            bootstrap,
-            "--listeners",
-            &format!("http://127.0.0.1:{port}"),
-            "--state-dir",
-            &state.display().to_string(),
-            "--override",
-            "offset.flush.interval.ms=200",
-            "--override",
-            "consumer.session.timeout.ms=6000",
-            "--override",
-            "consumer.heartbeat.interval.ms=1000",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sluice")
+/// A `sluice` process, killed (SIGKILL) when dropped, so a failing test leaves none behind.
+struct Sluice(Child);
+
+impl Sluice {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Sluice {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn(bootstrap: &str, state: &Path, port: u16) -> Sluice {
+    Sluice(
+        Command::new(BIN)
+            .args([
+                "serve",
+                "--bootstrap-servers",
+                bootstrap,
+                "--listeners",
+                &format!("http://127.0.0.1:{port}"),
+                "--state-dir",
+                &state.display().to_string(),
+                "--override",
+                "offset.flush.interval.ms=200",
+                "--override",
+                "consumer.session.timeout.ms=6000",
+                "--override",
+                "consumer.heartbeat.interval.ms=1000",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn sluice"),
+    )
 }
 
 fn jitter(seed: &mut u64, max_ms: u64) -> Duration {
@@ -389,12 +478,19 @@ async fn kill_dash_nine_during_inserts_leaves_each_change_once() {
     config["batch.max.ms"] = json!("50");
     config["consumer.override.max.poll.records"] = json!("100");
     let name = unique("ch-kill9");
+    // A twin connector writes the same topics as raw change rows (plain MergeTree, which never
+    // collapses rows the way ReplacingMergeTree merges do): there, every change must be exactly
+    // one row, counted per topic, partition and offset.
+    let mut staging = config.clone();
+    staging["table.mode"] = json!("staging");
+    staging["transforms.route.replacement"] = json!("$1_changes");
+    let staging_name = unique("ch-kill9-staging");
     let total = |url: String, db: String| async move {
         let mut n = 0;
         for t in Table::ALL {
-            let exists = count(&url, &format!("SELECT count() FROM system.tables WHERE database = '{db}' AND name = '{}'", t.name())).await;
-            if exists == 1 {
-                n += count(&url, &format!("SELECT count() FROM `{db}`.`{}`", t.name())).await;
+            let table = format!("{}_changes", t.name());
+            if table_exists(&url, &db, &table).await {
+                n += count(&url, &format!("SELECT count() FROM `{db}`.`{table}`")).await;
             }
         }
         n
@@ -419,17 +515,20 @@ async fn kill_dash_nine_during_inserts_leaves_each_change_once() {
         .await;
         if !created {
             api.create(&name, &config).await;
+            api.create(&staging_name, &staging).await;
             created = true;
         }
         api.wait_tasks(&name, 1, "RUNNING").await;
+        api.wait_tasks(&staging_name, 1, "RUNNING").await;
         let before = total(url.clone(), db.clone()).await;
-        wait_until("this run inserted rows", Duration::from_secs(90), || async {
-            (total(url.clone(), db.clone()).await > before).then_some(())
-        })
+        wait_until(
+            "this run inserted rows",
+            Duration::from_secs(90),
+            || async { (total(url.clone(), db.clone()).await > before).then_some(()) },
+        )
         .await;
         tokio::time::sleep(jitter(&mut seed, 400)).await;
-        child.kill().expect("kill -9");
-        child.wait().unwrap();
+        child.kill();
         let n = total(url.clone(), db.clone()).await;
         eprintln!("round {round}: killed with {n} rows inserted");
         at_kill.push(n);
@@ -438,23 +537,160 @@ async fn kill_dash_nine_during_inserts_leaves_each_change_once() {
     let port = free_port();
     let mut child = spawn(&bootstrap, &state, port);
     let changes = events.iter().filter(|e| e.value.is_some()).count() as u64;
-    wait_until("every change inserted", Duration::from_secs(180), || async {
-        (total(url.clone(), db.clone()).await >= changes).then_some(())
-    })
+    wait_until(
+        "every change inserted",
+        Duration::from_secs(180),
+        || async { (total(url.clone(), db.clone()).await >= changes).then_some(()) },
+    )
+    .await;
+    let expected = final_state(&events);
+    wait_until(
+        "replacing tables FINAL equal the source",
+        Duration::from_secs(60),
+        || async {
+            for t in Table::ALL {
+                if actual_lines(&url, &db, t).await != expected_lines(&expected, t) {
+                    return None;
+                }
+            }
+            Some(())
+        },
+    )
     .await;
     // Let a late duplicate show up if there were one.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
-
-    assert_eq!(total(url.clone(), db.clone()).await, changes, "one row per change, after {KILLS} kills: {at_kill:?}");
-    let expected = final_state(&events);
+    child.kill();
+    assert_eq!(
+        total(url.clone(), db.clone()).await,
+        changes,
+        "one row per change, after {KILLS} kills: {at_kill:?}"
+    );
     for t in Table::ALL {
-        // Rows per key and version: exactly one each.
-        let dup = count(&url, &format!("SELECT count() FROM (SELECT id, _version FROM `{db}`.`{}` GROUP BY id, _version HAVING count() != 1)", t.name())).await;
+        let dup = count(&url, &format!("SELECT count() FROM (SELECT _topic, _partition, _offset FROM `{db}`.`{}_changes` GROUP BY _topic, _partition, _offset HAVING count() != 1)", t.name())).await;
+        assert_eq!(dup, 0, "{}: a change twice", t.name());
+        // Per key and version (the LSN) too.
+        let dup = count(&url, &format!("SELECT count() FROM (SELECT `after.id`, `before.id`, `source.lsn` FROM `{db}`.`{}_changes` GROUP BY `after.id`, `before.id`, `source.lsn` HAVING count() != 1)", t.name())).await;
         assert_eq!(dup, 0, "{}: a key/version twice", t.name());
-        assert_eq!(actual_lines(&url, &db, t).await, expected_lines(&expected, t), "{} FINAL", t.name());
     }
-    let mid = at_kill.windows(2).filter(|w| w[1] > w[0]).count();
-    assert!(mid >= 1, "kills must land while rows were being inserted: {at_kill:?}");
+    // Most kills landed while the round's rows were still being inserted.
+    let produced: Vec<u64> = (0..KILLS)
+        .map(|r| {
+            events[..(r + 1) * chunk]
+                .iter()
+                .filter(|e| e.value.is_some())
+                .count() as u64
+        })
+        .collect();
+    let mid = at_kill.iter().zip(&produced).filter(|(n, p)| n < p).count();
+    assert!(
+        mid * 2 >= KILLS,
+        "kills must land while rows were being inserted: rows {at_kill:?}, produced {produced:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_api_rewrites_the_state_table() {
+    let (Some(bootstrap), Some(url)) = (kafka_bootstrap(), clickhouse_url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = unique("offs").replace('-', "_");
+    sql(&url, &format!("CREATE DATABASE `{db}`")).await;
+    let topic = unique("offs");
+    create_topic(&bootstrap, &topic, 1).await;
+    let schema =
+        json!({"type": "struct", "fields": [{"field": "id", "type": "int64", "optional": false}]});
+    let records: Vec<Outgoing> = (0..30)
+        .map(|i| {
+            let v = json!({"schema": schema, "payload": {"id": i}});
+            (Some(i.to_string()), Some(v.to_string().into_bytes()), None)
+        })
+        .collect();
+    produce(&bootstrap, &topic, records).await;
+    let (host, port) = host_port(&url);
+    let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
+    let api = Api::new(&worker.url);
+    let name = unique("ch-offs");
+    let config = json!({
+        "connector.class": "io.sluice.connect.clickhouse.ClickHouseSinkConnector",
+        "tasks.max": "1", "topics": topic, "hostname": host, "port": port, "database": db,
+        "exactlyOnce": "true", "auto.create": "true", "table.mode": "staging",
+        "topic2TableMap": format!("{topic}=ids"),
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "true",
+        "consumer.override.session.timeout.ms": "6000",
+        "consumer.override.auto.offset.reset": "earliest",
+        "batch.max.ms": "100",
+    });
+    api.create(&name, &config).await;
+    let ids = || async {
+        if !table_exists(&url, &db, "ids").await {
+            return 0;
+        }
+        count(&url, &format!("SELECT count() FROM `{db}`.ids")).await
+    };
+    wait_until("30 rows", Duration::from_secs(60), || async {
+        (ids().await == 30).then_some(())
+    })
+    .await;
+    let state_row = || async {
+        rows(&url, &format!("SELECT argMax(min_offset, seq), argMax(max_offset, seq), argMax(state, seq) FROM `{db}`.sluice_connect_state WHERE connector = '{name}' AND topic = '{topic}'")).await
+    };
+    assert_eq!(state_row().await[0][2], "AFTER");
+    assert_eq!(state_row().await[0][1], "29");
+
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{name}/stop"), None)
+            .await
+            .status,
+        204
+    );
+    api.wait_tasks(&name, 0, "RUNNING").await;
+    let body = json!({"offsets": [{"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 20}}]});
+    let r = api
+        .call(
+            "PATCH",
+            &format!("/connectors/{name}/offsets"),
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(state_row().await[0], ["20", "19", "SET"]);
+    let group = format!("connect-{name}");
+    assert_eq!(committed(&bootstrap, &group, &topic, 1)[0], Some(20));
+    // Resumed at 20 (the operator's choice): offsets 20..29 are written again, nothing else.
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{name}/resume"), None)
+            .await
+            .status,
+        202
+    );
+    wait_until("rows 20..29 again", Duration::from_secs(60), || async {
+        (ids().await == 40).then_some(())
+    })
+    .await;
+    let again = rows(
+        &url,
+        &format!(
+            "SELECT _offset FROM `{db}`.ids GROUP BY _offset HAVING count() = 2 ORDER BY _offset"
+        ),
+    )
+    .await;
+    let again: Vec<i64> = again.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(again, (20..30).collect::<Vec<i64>>());
+
+    assert_eq!(
+        api.call("PUT", &format!("/connectors/{name}/stop"), None)
+            .await
+            .status,
+        204
+    );
+    api.wait_tasks(&name, 0, "RUNNING").await;
+    let r = api
+        .call("DELETE", &format!("/connectors/{name}/offsets"), None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(state_row().await[0][2], "RESET");
+    worker.stop().await;
 }

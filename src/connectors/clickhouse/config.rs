@@ -162,7 +162,9 @@ fn pairs(key: &str, text: &str) -> Result<Vec<(String, String)>, (String, String
 pub fn is_safe_identifier(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
-        && !name.chars().any(|c| c == '`' || c == '\\' || c.is_control())
+        && !name
+            .chars()
+            .any(|c| c == '`' || c == '\\' || c.is_control())
 }
 
 type Read = (Option<ClickHouseSinkConfig>, ConfigErrors, ConfigErrors);
@@ -365,7 +367,10 @@ mod tests {
             ("port", "8123"),
             ("ssl", "true"),
             ("password", "  secret "),
-            ("topic2TableMap", "shop.public.orders=orders, shop.public.users=users"),
+            (
+                "topic2TableMap",
+                "shop.public.orders=orders, shop.public.users=users",
+            ),
             ("clickhouseSettings", "insert_quorum=2,max_insert_threads=4"),
             ("exactlyOnce", "true"),
             ("ignorePartitionsWhenBatching", "true"),
@@ -421,10 +426,8 @@ mod tests {
 
     #[test]
     fn replacing_tables_need_debezium() {
-        let errors = ClickHouseSinkConfig::validate(&config(&[
-            ("hostname", "ch"),
-            ("auto.create", "true"),
-        ]));
+        let errors =
+            ClickHouseSinkConfig::validate(&config(&[("hostname", "ch"), ("auto.create", "true")]));
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].0, "table.mode");
         assert!(ClickHouseSinkConfig::validate(&config(&[

@@ -51,12 +51,7 @@ impl SinkConnector for ClickHouseSinkConnector {
             return Ok(false);
         }
         let client = ChClient::new(&parsed);
-        let store = StateStore::new(
-            client,
-            &parsed.database,
-            &parsed.state_table,
-            &parsed.name,
-        );
+        let store = StateStore::new(client, &parsed.database, &parsed.state_table, &parsed.name);
         store
             .ensure(
                 parsed.state_engine,
@@ -111,7 +106,9 @@ mod tests {
             );
         }
         let listed: Vec<String> = plugins.list(true).into_iter().map(|p| p.class).collect();
-        assert!(listed.contains(&"com.clickhouse.kafka.connect.ClickHouseSinkConnector".to_string()));
+        assert!(
+            listed.contains(&"com.clickhouse.kafka.connect.ClickHouseSinkConnector".to_string())
+        );
     }
 
     fn validate_all(props: &BTreeMap<String, String>) -> crate::configdef::ConfigInfos {
@@ -154,7 +151,10 @@ mod tests {
             ("tableRefreshInterval", "60"),
             ("errors.tolerance", "all"),
             ("errors.deadletterqueue.topic.name", "dlq"),
-            ("value.converter", "org.apache.kafka.connect.json.JsonConverter"),
+            (
+                "value.converter",
+                "org.apache.kafka.connect.json.JsonConverter",
+            ),
         ]);
         let infos = validate_all(&props);
         let errors: Vec<_> = infos

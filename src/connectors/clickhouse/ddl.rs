@@ -86,7 +86,10 @@ pub fn column_type(schema: &Schema, caps: &Capabilities) -> Result<ChType, Strin
                     caps.version.0, caps.version.1
                 ));
             }
-            ChType::Map(Box::new(column_type(k, caps)?), Box::new(nullable(v, caps)?))
+            ChType::Map(
+                Box::new(column_type(k, caps)?),
+                Box::new(nullable(v, caps)?),
+            )
         }
         Kind::Struct(fields) => ChType::Tuple(
             fields

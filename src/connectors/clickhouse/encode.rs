@@ -107,9 +107,7 @@ pub fn column_cell<'a>(
                     put_default(out, &base);
                     Ok(())
                 } else {
-                    Err(format!(
-                        "null value for non-Nullable column of type {base}"
-                    ))
+                    Err(format!("null value for non-Nullable column of type {base}"))
                 }
             } else {
                 value(i, out)
@@ -260,12 +258,18 @@ fn value_cell<'a>(array: &'a dyn Array, ty: &ChType) -> Result<Cell<'a>, String>
             check_decimal_target(dt, &ty)?;
             Ok(Box::new(move |i, out| put_decimal(out, a.value(i), s, &ty)))
         }
-        DataType::Date32 => prim!(array, Date32Type, ty, |o, v, t| put_days_i64(o, v.into(), t)),
+        DataType::Date32 => prim!(array, Date32Type, ty, |o, v, t| put_days_i64(
+            o,
+            v.into(),
+            t
+        )),
         DataType::Timestamp(unit, _) => {
             let per_sec = ticks_per_sec(*unit);
             match unit {
                 TimeUnit::Second => {
-                    prim!(array, TimestampSecondType, ty, |o, v, t| put_instant(o, v, per_sec, t))
+                    prim!(array, TimestampSecondType, ty, |o, v, t| put_instant(
+                        o, v, per_sec, t
+                    ))
                 }
                 TimeUnit::Millisecond => prim!(array, TimestampMillisecondType, ty, |o, v, t| {
                     put_instant(o, v, per_sec, t)
@@ -282,7 +286,11 @@ fn value_cell<'a>(array: &'a dyn Array, ty: &ChType) -> Result<Cell<'a>, String>
         // (ms / µs / ns) goes to integer columns, unchanged.
         DataType::Time32(TimeUnit::Millisecond) => {
             raw_int_only(dt, ty)?;
-            prim!(array, Time32MillisecondType, ty, |o, v, t| put_i64(o, v.into(), t))
+            prim!(array, Time32MillisecondType, ty, |o, v, t| put_i64(
+                o,
+                v.into(),
+                t
+            ))
         }
         DataType::Time64(TimeUnit::Microsecond) => {
             raw_int_only(dt, ty)?;
@@ -294,7 +302,9 @@ fn value_cell<'a>(array: &'a dyn Array, ty: &ChType) -> Result<Cell<'a>, String>
         }
         DataType::Duration(TimeUnit::Microsecond) => {
             raw_int_only(dt, ty)?;
-            prim!(array, DurationMicrosecondType, ty, |o, v, t| put_i64(o, v, t))
+            prim!(array, DurationMicrosecondType, ty, |o, v, t| put_i64(
+                o, v, t
+            ))
         }
         DataType::List(_) | DataType::LargeList(_) => {
             let ChType::Array(item) = ty else {
@@ -330,8 +340,7 @@ fn value_cell<'a>(array: &'a dyn Array, ty: &ChType) -> Result<Cell<'a>, String>
             let m = array.as_map();
             let offsets: Vec<i64> = m.value_offsets().iter().map(|&o| o as i64).collect();
             let k = element_cell(m.keys().as_ref(), kt).map_err(|e| format!("map key: {e}"))?;
-            let v =
-                element_cell(m.values().as_ref(), vt).map_err(|e| format!("map value: {e}"))?;
+            let v = element_cell(m.values().as_ref(), vt).map_err(|e| format!("map value: {e}"))?;
             Ok(Box::new(move |i, out| {
                 let (a, b) = (offsets[i], offsets[i + 1]);
                 put_varint(out, (b - a) as u64);
@@ -518,12 +527,19 @@ fn put_f64(out: &mut Vec<u8>, v: f64, ty: &ChType) -> Result<(), String> {
 }
 
 /// Writes `unscaled × 10^-scale` exactly into a Decimal (or integer, or String) column.
-pub fn put_decimal(out: &mut Vec<u8>, unscaled: i256, scale: i8, ty: &ChType) -> Result<(), String> {
-    let text = || crate::data::Decimal {
-        unscaled,
-        scale: scale.into(),
-    }
-    .to_text();
+pub fn put_decimal(
+    out: &mut Vec<u8>,
+    unscaled: i256,
+    scale: i8,
+    ty: &ChType,
+) -> Result<(), String> {
+    let text = || {
+        crate::data::Decimal {
+            unscaled,
+            scale: scale.into(),
+        }
+        .to_text()
+    };
     match ty {
         ChType::Decimal(p, s) => {
             let v = rescale(unscaled, scale.into(), i32::from(*s)).map_err(|e| match e {

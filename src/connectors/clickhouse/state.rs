@@ -113,7 +113,12 @@ impl StateStore {
     }
 
     /// The `CREATE TABLE IF NOT EXISTS` statement.
-    pub fn create_sql(&self, engine: StateEngine, zk_path: &str, on_cluster: Option<&str>) -> String {
+    pub fn create_sql(
+        &self,
+        engine: StateEngine,
+        zk_path: &str,
+        on_cluster: Option<&str>,
+    ) -> String {
         let on_cluster = on_cluster
             .map(|c| format!(" ON CLUSTER `{c}`"))
             .unwrap_or_default();

@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 
-use super::batch::{encode, missing_fields, plain_meta, ChunkError, Encoded, Envelope, Mapping, RowMeta};
+use super::batch::{
+    encode, missing_fields, plain_meta, ChunkError, Encoded, Envelope, Mapping, RowMeta,
+};
 use super::client::{literal, Capabilities, ChClient, ChError};
 use super::config::{ClickHouseSinkConfig, TableMode};
 use super::ddl::{add_columns_sql, create_table_sql, nullable, table_spec};
@@ -71,7 +73,12 @@ impl Chunk {
         if n >= self.meta.len() {
             return;
         }
-        let cut = self.enc.row_starts.get(n).copied().unwrap_or(self.enc.body.len());
+        let cut = self
+            .enc
+            .row_starts
+            .get(n)
+            .copied()
+            .unwrap_or(self.enc.body.len());
         self.enc.body.truncate(cut);
         self.enc.row_starts.truncate(n);
         self.meta.truncate(n);
@@ -80,9 +87,20 @@ impl Chunk {
 
     /// Splits off the rows from `n` on.
     fn split_off(&mut self, n: usize) -> Chunk {
-        let cut = self.enc.row_starts.get(n).copied().unwrap_or(self.enc.body.len());
+        let cut = self
+            .enc
+            .row_starts
+            .get(n)
+            .copied()
+            .unwrap_or(self.enc.body.len());
         let body = self.enc.body.split_off(cut);
-        let row_starts = self.enc.row_starts.split_off(n).into_iter().map(|s| s - cut).collect();
+        let row_starts = self
+            .enc
+            .row_starts
+            .split_off(n)
+            .into_iter()
+            .map(|s| s - cut)
+            .collect();
         let meta = self.meta.split_off(n);
         let rest = self.batch.slice(n, self.batch.num_rows() - n);
         self.batch = self.batch.slice(0, n);
@@ -163,7 +181,11 @@ impl Job {
     }
 
     fn rows(&self) -> usize {
-        self.parts.iter().flat_map(|(_, c)| c.iter()).map(|c| c.meta.len()).sum()
+        self.parts
+            .iter()
+            .flat_map(|(_, c)| c.iter())
+            .map(|c| c.meta.len())
+            .sum()
     }
 }
 
@@ -279,7 +301,12 @@ impl Ctx {
                         continue;
                     }
                     let start = c.enc.row_starts[i];
-                    let end = c.enc.row_starts.get(i + 1).copied().unwrap_or(c.enc.body.len());
+                    let end = c
+                        .enc
+                        .row_starts
+                        .get(i + 1)
+                        .copied()
+                        .unwrap_or(c.enc.body.len());
                     body.extend_from_slice(&c.enc.body[start..end]);
                     rows += 1;
                 }
@@ -388,7 +415,9 @@ impl Started {
                     .await
                     .map_err(|e| sink_error(e, "reading system.columns"))?
                     .ok_or_else(|| {
-                        SinkError::Fatal(format!("table {db}.{table} is missing after CREATE TABLE"))
+                        SinkError::Fatal(format!(
+                            "table {db}.{table} is missing after CREATE TABLE"
+                        ))
                     })?
             }
             None => {
@@ -404,13 +433,22 @@ impl Started {
             if !missing.is_empty() {
                 let adds = missing
                     .iter()
-                    .map(|f| nullable(&f.schema, &c.caps).map(|mut t| {
-                        // Rows written before the column existed have no value: Nullable.
-                        if !t.is_nullable() && !matches!(t, super::types::ChType::Array(_) | super::types::ChType::Map(..) | super::types::ChType::Tuple(_)) {
-                            t = super::types::ChType::Nullable(Box::new(t));
-                        }
-                        (f.name.clone(), t)
-                    }))
+                    .map(|f| {
+                        nullable(&f.schema, &c.caps).map(|mut t| {
+                            // Rows written before the column existed have no value: Nullable.
+                            if !t.is_nullable()
+                                && !matches!(
+                                    t,
+                                    super::types::ChType::Array(_)
+                                        | super::types::ChType::Map(..)
+                                        | super::types::ChType::Tuple(_)
+                                )
+                            {
+                                t = super::types::ChType::Nullable(Box::new(t));
+                            }
+                            (f.name.clone(), t)
+                        })
+                    })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| SinkError::Fatal(format!("auto.evolve of {table}: {e}")))?;
                 let sql = add_columns_sql(&db, table, &adds, c.config.cluster.as_deref());
@@ -485,7 +523,8 @@ impl Started {
                 }
                 Err(e) => {
                     let table = job.table.clone();
-                    let tps: Vec<TopicPartition> = job.parts.iter().map(|(tp, _)| tp.clone()).collect();
+                    let tps: Vec<TopicPartition> =
+                        job.parts.iter().map(|(tp, _)| tp.clone()).collect();
                     // Back to the front of their partitions, in order, for the next try.
                     for (tp, chunks) in job.parts.into_iter().rev() {
                         let part = self.part(&tp);
@@ -818,7 +857,11 @@ impl SinkTask for ClickHouseSinkTask {
                 ));
                 break;
             };
-            let envelope = if cfg.debezium { Envelope::of(&schema) } else { None };
+            let envelope = if cfg.debezium {
+                Envelope::of(&schema)
+            } else {
+                None
+            };
             let (mapping, meta) = match &envelope {
                 Some(env) => {
                     let meta = env.meta(&value, record.offset);
@@ -844,7 +887,8 @@ impl SinkTask for ClickHouseSinkTask {
             let slot = match open.get(&tp) {
                 Some(&k)
                     if staged[k].table == table
-                        && (Arc::ptr_eq(&staged[k].schema, &schema) || staged[k].schema == schema)
+                        && (Arc::ptr_eq(&staged[k].schema, &schema)
+                            || staged[k].schema == schema)
                         && staged[k].mapping == mapping =>
                 {
                     k
@@ -892,13 +936,23 @@ impl SinkTask for ClickHouseSinkTask {
                 Ok(c) => c,
                 Err(e) => return Err(e),
             };
-            let r = encode(&batch, &st.meta, &st.tp.topic, st.tp.partition, &cols, st.mapping);
+            let r = encode(
+                &batch,
+                &st.meta,
+                &st.tp.topic,
+                st.tp.partition,
+                &cols,
+                st.mapping,
+            );
             match &r {
                 Err(ChunkError::Batch(m)) => {
                     let at = st.index.first().copied().unwrap_or(0);
                     let off = st.meta.first().map_or(-1, |m| m.offset);
                     if fail.as_ref().is_none_or(|(k, _)| at < *k) {
-                        fail = Some((at, format!("table {}: {m} ({} offset {off})", st.table, st.tp)));
+                        fail = Some((
+                            at,
+                            format!("table {}: {m} ({} offset {off})", st.table, st.tp),
+                        ));
                     }
                 }
                 Err(ChunkError::Row { row, message, .. }) => {
@@ -999,4 +1053,3 @@ impl SinkTask for ClickHouseSinkTask {
         Ok(())
     }
 }
-

@@ -442,15 +442,45 @@ mod tests {
         let cases = [
             ("Int64", ChType::Int(64)),
             ("UInt256", ChType::UInt(256)),
-            ("Nullable(Decimal(10, 2))", ChType::Nullable(Box::new(ChType::Decimal(10, 2)))),
+            (
+                "Nullable(Decimal(10, 2))",
+                ChType::Nullable(Box::new(ChType::Decimal(10, 2))),
+            ),
             ("Decimal64(4)", ChType::Decimal(18, 4)),
-            ("DateTime64(6, 'UTC')", ChType::DateTime64(6, Some("UTC".into()))),
-            ("DateTime('Europe/Paris')", ChType::DateTime(Some("Europe/Paris".into()))),
-            ("LowCardinality(Nullable(String))", ChType::LowCardinality(Box::new(ChType::Nullable(Box::new(ChType::String))))),
-            ("Map(String, Array(UInt8))", ChType::Map(Box::new(ChType::String), Box::new(ChType::Array(Box::new(ChType::UInt(8)))))),
-            ("Tuple(a Int32, b String)", ChType::Tuple(vec![(Some("a".into()), ChType::Int(32)), (Some("b".into()), ChType::String)])),
-            ("Tuple(Int32, String)", ChType::Tuple(vec![(None, ChType::Int(32)), (None, ChType::String)])),
-            ("Enum8('a' = 1, 'b\\'c' = -2)", ChType::Enum(8, vec![("a".into(), 1), ("b'c".into(), -2)])),
+            (
+                "DateTime64(6, 'UTC')",
+                ChType::DateTime64(6, Some("UTC".into())),
+            ),
+            (
+                "DateTime('Europe/Paris')",
+                ChType::DateTime(Some("Europe/Paris".into())),
+            ),
+            (
+                "LowCardinality(Nullable(String))",
+                ChType::LowCardinality(Box::new(ChType::Nullable(Box::new(ChType::String)))),
+            ),
+            (
+                "Map(String, Array(UInt8))",
+                ChType::Map(
+                    Box::new(ChType::String),
+                    Box::new(ChType::Array(Box::new(ChType::UInt(8)))),
+                ),
+            ),
+            (
+                "Tuple(a Int32, b String)",
+                ChType::Tuple(vec![
+                    (Some("a".into()), ChType::Int(32)),
+                    (Some("b".into()), ChType::String),
+                ]),
+            ),
+            (
+                "Tuple(Int32, String)",
+                ChType::Tuple(vec![(None, ChType::Int(32)), (None, ChType::String)]),
+            ),
+            (
+                "Enum8('a' = 1, 'b\\'c' = -2)",
+                ChType::Enum(8, vec![("a".into(), 1), ("b'c".into(), -2)]),
+            ),
             ("FixedString(16)", ChType::FixedString(16)),
             ("JSON(max_dynamic_paths = 10)", ChType::Json),
             ("Object('json')", ChType::Json),

@@ -37,7 +37,10 @@ fn users() -> (crate::data::SchemaRef, RecordBatch, Vec<RowMeta>, Envelope) {
         meta.push(m);
         schema = Some(s);
     }
-    assert!(ops.contains(&Some('d')) && ops.contains(&Some('u')), "{ops:?}");
+    assert!(
+        ops.contains(&Some('d')) && ops.contains(&Some('u')),
+        "{ops:?}"
+    );
     let schema = schema.expect("schema");
     let env = Envelope::of(&schema).expect("envelope");
     (schema, builder.expect("rows").finish(), meta, env)
@@ -46,8 +49,13 @@ fn users() -> (crate::data::SchemaRef, RecordBatch, Vec<RowMeta>, Envelope) {
 #[test]
 fn envelope_metadata_uses_the_lsn() {
     let (_, _, meta, _) = users();
-    assert!(meta.windows(2).all(|w| w[0].version < w[1].version), "LSNs increase");
-    assert!(meta.iter().all(|m| m.version > 24_000_000 && m.source_ts_ms.is_some()));
+    assert!(
+        meta.windows(2).all(|w| w[0].version < w[1].version),
+        "LSNs increase"
+    );
+    assert!(meta
+        .iter()
+        .all(|m| m.version > 24_000_000 && m.source_ts_ms.is_some()));
     assert!(meta.iter().filter(|m| m.deleted).all(|m| m.op == Some('d')));
 }
 
@@ -86,11 +94,17 @@ fn unwrap_writes_after_and_before_of_deletes() {
     let id = i64::from_le_bytes(r[..8].try_into().expect("8 bytes"));
     assert!(id > 0);
     let email_len = r[8] as usize;
-    assert_eq!(&r[9..9 + email_len], format!("user{id}@example.com").as_bytes());
+    assert_eq!(
+        &r[9..9 + email_len],
+        format!("user{id}@example.com").as_bytes()
+    );
     // The tail: _partition, _offset, _op, _source_ts_ms.
     let tail = &r[r.len() - (4 + 8 + 2 + 8)..];
     assert_eq!(i32::from_le_bytes(tail[..4].try_into().expect("4")), 2);
-    assert_eq!(i64::from_le_bytes(tail[4..12].try_into().expect("8")), meta[d].offset);
+    assert_eq!(
+        i64::from_le_bytes(tail[4..12].try_into().expect("8")),
+        meta[d].offset
+    );
     assert_eq!(&tail[12..14], &[1, b'd']);
 }
 
@@ -104,14 +118,19 @@ fn staging_reads_dotted_paths_and_missing_required_columns_fail() {
         ("source.lsn", "Nullable(Int64)"),
     ]);
     let enc = encode(&batch, &meta, "t", 0, &t, Mapping::Plain).expect("encodes");
-    let c = meta.iter().position(|m| m.op == Some('c')).expect("a create");
+    let c = meta
+        .iter()
+        .position(|m| m.op == Some('c'))
+        .expect("a create");
     let start = enc.row_starts[c];
     // after.id present, before.id null for a create.
     assert_eq!(enc.body[start], 0);
     assert_eq!(enc.body[start + 9], 1);
     let t = table(&[("id", "Int64")]);
     match encode(&batch, &meta, "t", 0, &t, Mapping::Plain) {
-        Err(ChunkError::Batch(m)) => assert!(m.contains("column id (Int64) is not Nullable"), "{m}"),
+        Err(ChunkError::Batch(m)) => {
+            assert!(m.contains("column id (Int64) is not Nullable"), "{m}")
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -126,8 +145,15 @@ fn a_bad_row_keeps_the_rows_before_it() {
         after: env.after,
     };
     match encode(&batch, &meta, "t", 0, &t, mapping) {
-        Err(ChunkError::Row { row, message, partial }) => {
-            assert!(row > 0 && message.contains("column id: 128 is out of range for Int8"), "{message}");
+        Err(ChunkError::Row {
+            row,
+            message,
+            partial,
+        }) => {
+            assert!(
+                row > 0 && message.contains("column id: 128 is out of range for Int8"),
+                "{message}"
+            );
             assert_eq!(partial.row_starts.len(), row);
             assert_eq!(partial.body.len(), row);
         }

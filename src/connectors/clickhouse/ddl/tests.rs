@@ -37,7 +37,13 @@ fn replacing_table_on_a_current_server() {
         TableMode::Replacing,
         row,
         &["id".to_string()],
-        &["_topic".into(), "_partition".into(), "_offset".into(), "_op".into(), "_source_ts_ms".into()],
+        &[
+            "_topic".into(),
+            "_partition".into(),
+            "_offset".into(),
+            "_op".into(),
+            "_source_ts_ms".into(),
+        ],
         &c,
     )
     .expect("spec");
@@ -62,7 +68,10 @@ fn replacing_table_on_18_16_falls_back() {
     let spec = table_spec(TableMode::Replacing, row, &["id".into()], &[], &c).expect("spec");
     let sql = create_table_sql("default", "products", &spec, Some("main"), &c);
     // No is_deleted engine parameter (23.2+), no DateTime64 (20.1+): raw µs in Int64.
-    assert!(sql.contains("ENGINE = ReplacingMergeTree(_version)\n"), "{sql}");
+    assert!(
+        sql.contains("ENGINE = ReplacingMergeTree(_version)\n"),
+        "{sql}"
+    );
     assert!(sql.contains("`created_at` Int64,"), "{sql}");
     assert!(sql.contains("`updated_at` Nullable(Int64),"), "{sql}");
     assert!(sql.contains("`price` Nullable(Decimal(10, 2)),"), "{sql}");
@@ -77,13 +86,30 @@ fn staging_table_flattens_the_envelope() {
     let c = caps(24, 8, true);
     let spec = table_spec(TableMode::Staging, &env, &[], &["_offset".into()], &c).expect("spec");
     let names: Vec<&str> = spec.columns.iter().map(|(n, _)| n.as_str()).collect();
-    for want in ["before.id", "after.email", "source.lsn", "source.ts_ms", "op", "ts_ms", "_offset"] {
+    for want in [
+        "before.id",
+        "after.email",
+        "source.lsn",
+        "source.ts_ms",
+        "op",
+        "ts_ms",
+        "_offset",
+    ] {
         assert!(names.contains(&want), "{want} in {names:?}");
     }
-    assert!(spec.columns.iter().all(|(n, t)| n == "_offset" || t.is_nullable()));
+    assert!(spec
+        .columns
+        .iter()
+        .all(|(n, t)| n == "_offset" || t.is_nullable()));
     let sql = create_table_sql("db", "users_changes", &spec, None, &c);
-    assert!(sql.contains("ENGINE = MergeTree\nORDER BY tuple()"), "{sql}");
-    assert!(sql.contains("`source.snapshot` LowCardinality(Nullable(String))"), "{sql}");
+    assert!(
+        sql.contains("ENGINE = MergeTree\nORDER BY tuple()"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("`source.snapshot` LowCardinality(Nullable(String))"),
+        "{sql}"
+    );
 }
 
 #[test]
@@ -101,23 +127,72 @@ fn connect_types_map_by_server_version() {
     };
     let cases: Vec<(Schema, &str, &str)> = vec![
         (s(Kind::Boolean, None), "Bool", "UInt8"),
-        (s(Kind::Int32, Some("io.debezium.time.Date")), "Date32", "Date"),
-        (s(Kind::Int64, Some("io.debezium.time.Timestamp")), "DateTime64(3, 'UTC')", "Int64"),
-        (s(Kind::Int64, Some("io.debezium.time.NanoTimestamp")), "DateTime64(9, 'UTC')", "Int64"),
-        (s(Kind::String, Some("io.debezium.time.ZonedTimestamp")), "DateTime64(6, 'UTC')", "Int64"),
-        (s(Kind::Int64, Some("io.debezium.time.MicroTime")), "Int64", "Int64"),
-        (s(Kind::String, Some("io.debezium.data.Uuid")), "UUID", "UUID"),
-        (s(Kind::String, Some("io.debezium.data.Json")), "String", "String"),
-        (s(Kind::String, Some("io.debezium.data.Enum")), "LowCardinality(String)", "String"),
-        (s(Kind::Bytes, Some("org.apache.kafka.connect.data.Decimal")).param("scale", "3"), "Decimal(38, 3)", "Decimal(38, 3)"),
-        (s(Kind::Array(Arc::new(Schema::new(Kind::Int16, true))), None), "Array(Nullable(Int16))", "Array(Nullable(Int16))"),
+        (
+            s(Kind::Int32, Some("io.debezium.time.Date")),
+            "Date32",
+            "Date",
+        ),
+        (
+            s(Kind::Int64, Some("io.debezium.time.Timestamp")),
+            "DateTime64(3, 'UTC')",
+            "Int64",
+        ),
+        (
+            s(Kind::Int64, Some("io.debezium.time.NanoTimestamp")),
+            "DateTime64(9, 'UTC')",
+            "Int64",
+        ),
+        (
+            s(Kind::String, Some("io.debezium.time.ZonedTimestamp")),
+            "DateTime64(6, 'UTC')",
+            "Int64",
+        ),
+        (
+            s(Kind::Int64, Some("io.debezium.time.MicroTime")),
+            "Int64",
+            "Int64",
+        ),
+        (
+            s(Kind::String, Some("io.debezium.data.Uuid")),
+            "UUID",
+            "UUID",
+        ),
+        (
+            s(Kind::String, Some("io.debezium.data.Json")),
+            "String",
+            "String",
+        ),
+        (
+            s(Kind::String, Some("io.debezium.data.Enum")),
+            "LowCardinality(String)",
+            "String",
+        ),
+        (
+            s(Kind::Bytes, Some("org.apache.kafka.connect.data.Decimal")).param("scale", "3"),
+            "Decimal(38, 3)",
+            "Decimal(38, 3)",
+        ),
+        (
+            s(Kind::Array(Arc::new(Schema::new(Kind::Int16, true))), None),
+            "Array(Nullable(Int16))",
+            "Array(Nullable(Int16))",
+        ),
     ];
     for (schema, want_new, want_old) in cases {
-        assert_eq!(column_type(&schema, &new).map(|t| t.to_string()).as_deref(), Ok(want_new));
-        assert_eq!(column_type(&schema, &old).map(|t| t.to_string()).as_deref(), Ok(want_old));
+        assert_eq!(
+            column_type(&schema, &new).map(|t| t.to_string()).as_deref(),
+            Ok(want_new)
+        );
+        assert_eq!(
+            column_type(&schema, &old).map(|t| t.to_string()).as_deref(),
+            Ok(want_old)
+        );
     }
     let map = s(
-        Kind::Map(Arc::new(Schema::new(Kind::String, false)), Arc::new(Schema::new(Kind::Int64, true))),
+        Kind::Map(
+            Arc::new(Schema::new(Kind::String, false)),
+            Arc::new(Schema::new(Kind::Int64, true)),
+        ),
         None,
     );
     assert_eq!(
@@ -127,13 +202,21 @@ fn connect_types_map_by_server_version() {
     assert!(column_type(&map, &old).is_err());
     // Optional arrays stay non-Nullable (ClickHouse has no Nullable(Array)).
     let opt_array = Schema::new(Kind::Array(Arc::new(Schema::new(Kind::Int8, false))), true);
-    assert_eq!(nullable(&opt_array, &new).map(|t| t.to_string()).as_deref(), Ok("Array(Int8)"));
+    assert_eq!(
+        nullable(&opt_array, &new).map(|t| t.to_string()).as_deref(),
+        Ok("Array(Int8)")
+    );
 }
 
 #[test]
 fn evolve_adds_columns() {
     assert_eq!(
-        add_columns_sql("db", "t", &[("x".into(), ChType::Nullable(Box::new(ChType::Int(32))))], None),
+        add_columns_sql(
+            "db",
+            "t",
+            &[("x".into(), ChType::Nullable(Box::new(ChType::Int(32))))],
+            None
+        ),
         "ALTER TABLE `db`.`t` ADD COLUMN IF NOT EXISTS `x` Nullable(Int32)"
     );
 }

@@ -56,17 +56,26 @@ fn varints_are_leb128() {
 #[test]
 fn integers_are_little_endian_and_range_checked() {
     let a = Int64Array::from(vec![-2, 300]);
-    assert_eq!(one(&a, "Int64"), [(-2i64).to_le_bytes(), 300i64.to_le_bytes()].concat());
+    assert_eq!(
+        one(&a, "Int64"),
+        [(-2i64).to_le_bytes(), 300i64.to_le_bytes()].concat()
+    );
     assert_eq!(
         one(&a, "Int32"),
         [(-2i32).to_le_bytes(), 300i32.to_le_bytes()].concat()
     );
-    assert_eq!(one(&a, "Int16"), [(-2i16).to_le_bytes(), 300i16.to_le_bytes()].concat());
+    assert_eq!(
+        one(&a, "Int16"),
+        [(-2i16).to_le_bytes(), 300i16.to_le_bytes()].concat()
+    );
     assert!(err(&a, "Int8").contains("300 is out of range for Int8"));
     assert!(err(&a, "UInt64").contains("-2 is out of range for UInt64"));
     let u = Int64Array::from(vec![255, 65_535]);
     assert!(err(&u, "UInt8").contains("65535 is out of range"));
-    assert_eq!(one(&u, "UInt16"), [255u16.to_le_bytes(), 65_535u16.to_le_bytes()].concat());
+    assert_eq!(
+        one(&u, "UInt16"),
+        [255u16.to_le_bytes(), 65_535u16.to_le_bytes()].concat()
+    );
     assert_eq!(one(&Int8Array::from(vec![-1]), "Int128"), [0xff; 16]);
     let mut big = vec![5u8];
     big.extend([0; 31]);
@@ -74,15 +83,24 @@ fn integers_are_little_endian_and_range_checked() {
     assert_eq!(one(&UInt64Array::from(vec![u64::MAX]), "UInt64"), [0xff; 8]);
     assert!(err(&UInt64Array::from(vec![u64::MAX]), "Int64").contains("out of range"));
     // Integers into floats only when exact.
-    assert_eq!(one(&Int32Array::from(vec![7]), "Float64"), 7f64.to_le_bytes());
+    assert_eq!(
+        one(&Int32Array::from(vec![7]), "Float64"),
+        7f64.to_le_bytes()
+    );
     assert!(err(&Int64Array::from(vec![(1 << 53) + 1]), "Float64").contains("not exactly"));
     assert!(err(&Int64Array::from(vec![(1 << 24) + 1]), "Float32").contains("not exactly"));
 }
 
 #[test]
 fn floats_bools_and_strings() {
-    assert_eq!(one(&Float64Array::from(vec![1.5]), "Float64"), 1.5f64.to_le_bytes());
-    assert_eq!(one(&Float32Array::from(vec![1.5]), "Float32"), 1.5f32.to_le_bytes());
+    assert_eq!(
+        one(&Float64Array::from(vec![1.5]), "Float64"),
+        1.5f64.to_le_bytes()
+    );
+    assert_eq!(
+        one(&Float32Array::from(vec![1.5]), "Float32"),
+        1.5f32.to_le_bytes()
+    );
     assert_eq!(one(&BooleanArray::from(vec![true, false]), "Bool"), [1, 0]);
     assert_eq!(one(&BooleanArray::from(vec![true]), "UInt8"), [1]);
     assert_eq!(
@@ -93,7 +111,10 @@ fn floats_bools_and_strings() {
         one(&StringArray::from(vec!["ab"]), "LowCardinality(String)"),
         [2, b'a', b'b']
     );
-    assert_eq!(one(&StringArray::from(vec!["ab"]), "FixedString(4)"), [b'a', b'b', 0, 0]);
+    assert_eq!(
+        one(&StringArray::from(vec!["ab"]), "FixedString(4)"),
+        [b'a', b'b', 0, 0]
+    );
     assert!(err(&StringArray::from(vec!["abcde"]), "FixedString(4)").contains("5 bytes"));
     assert_eq!(
         one(&BinaryArray::from(vec![&[0u8, 255][..]]), "String"),
@@ -119,7 +140,10 @@ fn enums_by_name_or_value() {
     assert!(err(&StringArray::from(vec!["lost"]), t).contains("'lost' is not a value"));
     assert_eq!(one(&Int32Array::from(vec![2]), t), [2]);
     assert_eq!(
-        one(&StringArray::from(vec!["b"]), "Enum16('a' = -300, 'b' = 300)"),
+        one(
+            &StringArray::from(vec!["b"]),
+            "Enum16('a' = -300, 'b' = 300)"
+        ),
         300i16.to_le_bytes()
     );
 }
@@ -151,7 +175,10 @@ fn decimals_are_exact_without_floats() {
         .expect("decimal");
     assert!(err(&big, "Decimal(5, 2)").contains("1234.56 exceeds the precision"));
     assert!(err(&a, "Float64").contains("would round"));
-    assert_eq!(one(&a, "String"), [&[4u8][..], b"1.59", &[5u8][..], b"-0.01"].concat());
+    assert_eq!(
+        one(&a, "String"),
+        [&[4u8][..], b"1.59", &[5u8][..], b"-0.01"].concat()
+    );
     let whole = Decimal128Array::from(vec![500i128])
         .with_precision_and_scale(5, 2)
         .expect("decimal");
@@ -159,12 +186,20 @@ fn decimals_are_exact_without_floats() {
     let d256 = Decimal256Array::from(vec![i256::from_i128(-7)])
         .with_precision_and_scale(60, 0)
         .expect("decimal");
-    assert_eq!(one(&d256, "Decimal(60, 3)"), i256::from_i128(-7000).to_le_bytes());
+    assert_eq!(
+        one(&d256, "Decimal(60, 3)"),
+        i256::from_i128(-7000).to_le_bytes()
+    );
     // VariableScaleDecimal arrives as exact text.
     let text = StringArray::from(vec!["1.500", "-0.25", "12"]);
     assert_eq!(
         one(&text, "Decimal(9, 3)"),
-        [1_500i32.to_le_bytes(), (-250i32).to_le_bytes(), 12_000i32.to_le_bytes()].concat()
+        [
+            1_500i32.to_le_bytes(),
+            (-250i32).to_le_bytes(),
+            12_000i32.to_le_bytes()
+        ]
+        .concat()
     );
     assert!(err(&StringArray::from(vec!["1.2345"]), "Decimal(9, 3)").contains("fractional"));
     assert!(err(&StringArray::from(vec!["1e3"]), "Decimal(9, 3)").contains("not a decimal"));
@@ -179,18 +214,30 @@ fn timestamps_scale_from_every_debezium_unit() {
     assert_eq!(one(&ts_us, "DateTime64(6, 'UTC')"), micros.to_le_bytes());
     assert_eq!(one(&ts_us, "DateTime64(3)"), (micros / 1000).to_le_bytes());
     assert_eq!(one(&ts_us, "DateTime64(9)"), (micros * 1000).to_le_bytes());
-    assert_eq!(one(&ts_us, "DateTime64(0)"), (micros / 1_000_000).to_le_bytes());
-    assert_eq!(one(&ts_us, "DateTime"), ((micros / 1_000_000) as u32).to_le_bytes());
+    assert_eq!(
+        one(&ts_us, "DateTime64(0)"),
+        (micros / 1_000_000).to_le_bytes()
+    );
+    assert_eq!(
+        one(&ts_us, "DateTime"),
+        ((micros / 1_000_000) as u32).to_le_bytes()
+    );
     assert_eq!(one(&ts_us, "Date"), (19_776u16).to_le_bytes());
     assert_eq!(one(&ts_us, "Date32"), (19_776i32).to_le_bytes());
     // Integer columns keep the raw unit (servers without DateTime64).
     assert_eq!(one(&ts_us, "Int64"), micros.to_le_bytes());
     // Debezium Timestamp (ms) and NanoTimestamp (ns).
     let ts_ms = TimestampMillisecondArray::from(vec![1_708_678_334_431]);
-    assert_eq!(one(&ts_ms, "DateTime64(6)"), (1_708_678_334_431_000i64).to_le_bytes());
+    assert_eq!(
+        one(&ts_ms, "DateTime64(6)"),
+        (1_708_678_334_431_000i64).to_le_bytes()
+    );
     let ts_ns = TimestampNanosecondArray::from(vec![1_708_678_334_431_487_123]);
     assert_eq!(one(&ts_ns, "DateTime64(6)"), micros.to_le_bytes());
-    assert_eq!(one(&ts_ns, "DateTime64(9)"), 1_708_678_334_431_487_123i64.to_le_bytes());
+    assert_eq!(
+        one(&ts_ns, "DateTime64(9)"),
+        1_708_678_334_431_487_123i64.to_le_bytes()
+    );
     // Before the epoch, finer digits floor toward the past.
     let before = TimestampMicrosecondArray::from(vec![-1]);
     assert_eq!(one(&before, "DateTime64(3)"), (-1i64).to_le_bytes());
@@ -204,13 +251,19 @@ fn timestamps_scale_from_every_debezium_unit() {
 #[test]
 fn dates_times_and_durations() {
     let d = Date32Array::from(vec![19_776, -1]);
-    assert_eq!(one(&d, "Date32"), [19_776i32.to_le_bytes(), (-1i32).to_le_bytes()].concat());
+    assert_eq!(
+        one(&d, "Date32"),
+        [19_776i32.to_le_bytes(), (-1i32).to_le_bytes()].concat()
+    );
     assert!(err(&d, "Date").contains("outside Date"));
     assert_eq!(
         one(&Date32Array::from(vec![1]), "DateTime64(3)"),
         86_400_000i64.to_le_bytes()
     );
-    assert_eq!(one(&Date32Array::from(vec![1]), "DateTime"), 86_400u32.to_le_bytes());
+    assert_eq!(
+        one(&Date32Array::from(vec![1]), "DateTime"),
+        86_400u32.to_le_bytes()
+    );
     let t = Time64MicrosecondArray::from(vec![45_000_000]);
     assert_eq!(one(&t, "Int64"), 45_000_000i64.to_le_bytes());
     assert!(err(&t, "DateTime64(6)").contains("raw unit"));
@@ -223,7 +276,10 @@ fn nullable_and_required_columns() {
     let a = Int32Array::from(vec![Some(1), None]);
     assert_eq!(one(&a, "Nullable(Int32)"), [0, 1, 0, 0, 0, 1]);
     assert_eq!(
-        one(&StringArray::from(vec![None, Some("x")]), "LowCardinality(Nullable(String))"),
+        one(
+            &StringArray::from(vec![None, Some("x")]),
+            "LowCardinality(Nullable(String))"
+        ),
         [1, 0, 1, b'x']
     );
     assert!(err(&a, "Int32").contains("null value for non-Nullable column of type Int32"));
@@ -287,7 +343,10 @@ fn arrays_maps_and_tuples() {
         ],
         None,
     );
-    assert_eq!(one(&tuple, "Tuple(Int8, Nullable(String))"), [3, 0, 1, b'z']);
+    assert_eq!(
+        one(&tuple, "Tuple(Int8, Nullable(String))"),
+        [3, 0, 1, b'z']
+    );
     // Named tuples match by name.
     assert_eq!(one(&tuple, "Tuple(y String, x Int8)"), [1, b'z', 3]);
     assert!(err(&tuple, "Tuple(Int8)").contains("2 fields"));
