@@ -299,13 +299,13 @@ pub fn encode(
     let rows = batch.num_rows();
     let mut body = Vec::with_capacity(rows * 16 * names.len().max(1));
     let mut row_starts = Vec::with_capacity(rows);
-    for i in 0..rows {
+    for (i, row_meta) in meta.iter().enumerate().take(rows) {
         let start = body.len();
         row_starts.push(start);
         for (n, s) in sources.iter().enumerate() {
             let r = match s {
                 Source::Cell(c) => c(i, &mut body),
-                Source::Meta(m, ty) => put_meta(&mut body, *m, ty, &meta[i], topic, partition),
+                Source::Meta(m, ty) => put_meta(&mut body, *m, ty, row_meta, topic, partition),
             };
             if let Err(message) = r {
                 body.truncate(start);
