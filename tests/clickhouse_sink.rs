@@ -694,3 +694,76 @@ async fn offsets_api_rewrites_the_state_table() {
     assert_eq!(state_row().await[0][2], "RESET");
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_evolve_adds_new_fields_as_columns() {
+    let (Some(bootstrap), Some(url)) = (kafka_bootstrap(), clickhouse_url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = unique("evolve").replace('-', "_");
+    sql(&url, &format!("CREATE DATABASE `{db}`")).await;
+    sql(&url, &format!("CREATE TABLE `{db}`.people (id Int64, name Nullable(String)) ENGINE = MergeTree ORDER BY id")).await;
+    let topic = unique("people");
+    create_topic(&bootstrap, &topic, 1).await;
+    let v1 = json!({"type": "struct", "fields": [
+        {"field": "id", "type": "int64", "optional": false},
+        {"field": "name", "type": "string", "optional": true}]});
+    let v2 = json!({"type": "struct", "fields": [
+        {"field": "id", "type": "int64", "optional": false},
+        {"field": "name", "type": "string", "optional": true},
+        {"field": "age", "type": "int32", "optional": true},
+        {"field": "joined", "type": "int64", "optional": false, "name": "io.debezium.time.MicroTimestamp", "version": 1}]});
+    let mut records: Vec<Outgoing> = (0..5)
+        .map(|i| {
+            let v = json!({"schema": v1, "payload": {"id": i, "name": format!("p{i}")}});
+            (Some(i.to_string()), Some(v.to_string().into_bytes()), None)
+        })
+        .collect();
+    records.extend((5..10).map(|i| {
+        let v = json!({"schema": v2, "payload": {"id": i, "name": format!("p{i}"), "age": 30 + i, "joined": 1_700_000_000_000_000i64 + i}});
+        (Some(i.to_string()), Some(v.to_string().into_bytes()), None)
+    }));
+    produce(&bootstrap, &topic, records).await;
+    let (host, port) = host_port(&url);
+    let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
+    let api = Api::new(&worker.url);
+    let config = json!({
+        "connector.class": "io.sluice.connect.clickhouse.ClickHouseSinkConnector",
+        "tasks.max": "1", "topics": topic, "hostname": host, "port": port, "database": db,
+        "auto.evolve": "true", "topic2TableMap": format!("{topic}=people"),
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "true",
+        "consumer.override.session.timeout.ms": "6000",
+        "consumer.override.auto.offset.reset": "earliest",
+        "batch.max.ms": "100",
+    });
+    api.create(&unique("ch-evolve"), &config).await;
+    wait_until("10 rows", Duration::from_secs(60), || async {
+        (count(&url, &format!("SELECT count() FROM `{db}`.people")).await == 10).then_some(())
+    })
+    .await;
+    let cols = rows(
+        &url,
+        &format!(
+            "SELECT name, type FROM system.columns WHERE database = '{db}' AND table = 'people'"
+        ),
+    )
+    .await;
+    let cols: Vec<String> = cols.iter().map(|r| r.join(" ")).collect();
+    // 18.16 has no DateTime64: MicroTimestamp becomes raw µs in Int64.
+    assert_eq!(
+        cols,
+        [
+            "id Int64",
+            "name Nullable(String)",
+            "age Nullable(Int32)",
+            "joined Nullable(Int64)"
+        ]
+    );
+    let got = rows(&url, &format!("SELECT id, ifNull(toString(age), 'null'), ifNull(toString(joined), 'null') FROM `{db}`.people ORDER BY id")).await;
+    assert_eq!(got[0], ["0", "null", "null"]);
+    assert_eq!(got[9], ["9", "39", "1700000000000009"]);
+    worker.stop().await;
+}

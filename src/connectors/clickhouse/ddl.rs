@@ -256,19 +256,27 @@ pub fn create_table_sql(
     )
 }
 
-/// `ALTER TABLE … ADD COLUMN IF NOT EXISTS` for `auto.evolve`.
+/// `ALTER TABLE … ADD COLUMN [IF NOT EXISTS]` for `auto.evolve` (servers before 19.1 have no
+/// `IF NOT EXISTS` there; a concurrent add then fails with DUPLICATE_COLUMN, which callers
+/// treat as done).
 pub fn add_columns_sql(
     database: &str,
     table: &str,
     columns: &[(String, ChType)],
     cluster: Option<&str>,
+    caps: &Capabilities,
 ) -> String {
+    let if_not_exists = if caps.at_least(19, 1) {
+        " IF NOT EXISTS"
+    } else {
+        ""
+    };
     let on_cluster = cluster
         .map(|c| format!(" ON CLUSTER `{c}`"))
         .unwrap_or_default();
     let adds = columns
         .iter()
-        .map(|(n, t)| format!("ADD COLUMN IF NOT EXISTS `{n}` {t}"))
+        .map(|(n, t)| format!("ADD COLUMN{if_not_exists} `{n}` {t}"))
         .collect::<Vec<_>>()
         .join(", ");
     format!("ALTER TABLE `{database}`.`{table}`{on_cluster} {adds}")

@@ -451,12 +451,14 @@ impl Started {
                     })
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| SinkError::Fatal(format!("auto.evolve of {table}: {e}")))?;
-                let sql = add_columns_sql(&db, table, &adds, c.config.cluster.as_deref());
+                let sql = add_columns_sql(&db, table, &adds, c.config.cluster.as_deref(), &c.caps);
                 tracing::info!(table, "auto.evolve: {sql}");
-                c.client
-                    .execute(&sql)
-                    .await
-                    .map_err(|e| sink_error(e, &format!("auto.evolve of {table}")))?;
+                match c.client.execute(&sql).await {
+                    Ok(()) => {}
+                    // DUPLICATE_COLUMN: another task added it first.
+                    Err(ChError::Server { code: 15, .. }) => {}
+                    Err(e) => return Err(sink_error(e, &format!("auto.evolve of {table}"))),
+                }
                 self.tables.invalidate(table);
                 return self
                     .tables

@@ -210,13 +210,13 @@ fn connect_types_map_by_server_version() {
 
 #[test]
 fn evolve_adds_columns() {
+    let cols = [("x".to_string(), ChType::Nullable(Box::new(ChType::Int(32))))];
     assert_eq!(
-        add_columns_sql(
-            "db",
-            "t",
-            &[("x".into(), ChType::Nullable(Box::new(ChType::Int(32))))],
-            None
-        ),
+        add_columns_sql("db", "t", &cols, None, &caps(24, 8, true)),
         "ALTER TABLE `db`.`t` ADD COLUMN IF NOT EXISTS `x` Nullable(Int32)"
+    );
+    assert_eq!(
+        add_columns_sql("db", "t", &cols, Some("c"), &caps(18, 16, false)),
+        "ALTER TABLE `db`.`t` ON CLUSTER `c` ADD COLUMN `x` Nullable(Int32)"
     );
 }
