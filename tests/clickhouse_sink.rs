@@ -767,3 +767,149 @@ async fn auto_evolve_adds_new_fields_as_columns() {
     assert_eq!(got[9], ["9", "39", "1700000000000009"]);
     worker.stop().await;
 }
+
+/// A TCP forwarder to ClickHouse that can be cut: while down it drops every connection.
+struct Link {
+    port: u16,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Link {
+    async fn start(target: String) -> Link {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = std::sync::Arc::new(AtomicBool::new(true));
+        let epoch = std::sync::Arc::new(AtomicU64::new(0));
+        let (u, e) = (up.clone(), epoch.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !u.load(Ordering::SeqCst) {
+                    continue; // dropped: the client sees a closed connection
+                }
+                let (target, e, born) = (target.clone(), e.clone(), e.load(Ordering::SeqCst));
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    let pipe = tokio::io::copy_bidirectional(&mut client, &mut server);
+                    // Cutting the link also ends connections opened before the cut.
+                    let cut = async {
+                        while e.load(Ordering::SeqCst) == born {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
+                    };
+                    tokio::select! { _ = pipe => {}, _ = cut => {} }
+                });
+            }
+        });
+        Link { port, up, epoch }
+    }
+
+    fn set(&self, up: bool) {
+        use std::sync::atomic::Ordering;
+        self.up.store(up, Ordering::SeqCst);
+        if !up {
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clickhouse_outage_is_retried_with_a_trace_and_nothing_committed_past_it() {
+    let (Some(bootstrap), Some(url)) = (kafka_bootstrap(), clickhouse_url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = unique("outage").replace('-', "_");
+    sql(&url, &format!("CREATE DATABASE `{db}`")).await;
+    let topic = unique("outage");
+    create_topic(&bootstrap, &topic, 1).await;
+    let schema =
+        json!({"type": "struct", "fields": [{"field": "id", "type": "int64", "optional": false}]});
+    let batch = |from: i64, to: i64| -> Vec<Outgoing> {
+        (from..to)
+            .map(|i| {
+                let v = json!({"schema": schema, "payload": {"id": i}});
+                (Some(i.to_string()), Some(v.to_string().into_bytes()), None)
+            })
+            .collect()
+    };
+    let (_, port) = host_port(&url);
+    let link = Link::start(format!("127.0.0.1:{port}")).await;
+    let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
+    let api = Api::new(&worker.url);
+    let name = unique("ch-outage");
+    let config = json!({
+        "connector.class": "io.sluice.connect.clickhouse.ClickHouseSinkConnector",
+        "tasks.max": "1", "topics": topic, "hostname": "127.0.0.1", "port": link.port.to_string(),
+        "database": db, "exactlyOnce": "true", "auto.create": "true", "table.mode": "staging",
+        "topic2TableMap": format!("{topic}=ids"), "timeoutSeconds": "5", "retryCount": "1",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "true",
+        "consumer.override.session.timeout.ms": "6000",
+        "consumer.override.auto.offset.reset": "earliest",
+        "batch.max.ms": "100",
+    });
+    produce(&bootstrap, &topic, batch(0, 10)).await;
+    api.create(&name, &config).await;
+    let ids = || async {
+        if !table_exists(&url, &db, "ids").await {
+            return 0;
+        }
+        count(&url, &format!("SELECT count() FROM `{db}`.ids")).await
+    };
+    wait_until("10 rows", Duration::from_secs(60), || async {
+        (ids().await == 10).then_some(())
+    })
+    .await;
+    let group = format!("connect-{name}");
+    wait_until("10 committed", Duration::from_secs(30), || async {
+        (committed(&bootstrap, &group, &topic, 1)[0] == Some(10)).then_some(())
+    })
+    .await;
+
+    // ClickHouse unreachable: the task keeps RUNNING, says why in its trace, commits nothing new.
+    link.set(false);
+    produce(&bootstrap, &topic, batch(10, 30)).await;
+    let status = format!("/connectors/{name}/status");
+    let trace = wait_until("a retry trace", Duration::from_secs(60), || async {
+        let r = api.get(&status).await;
+        let t = &r.body["tasks"][0];
+        (t["state"] == "RUNNING")
+            .then(|| t["trace"].as_str().map(str::to_string))
+            .flatten()
+    })
+    .await;
+    assert!(trace.contains("Retrying a failed write"), "{trace}");
+    assert!(
+        trace.contains("unreachable") || trace.contains("ClickHouse"),
+        "{trace}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(committed(&bootstrap, &group, &topic, 1)[0], Some(10));
+    assert_eq!(ids().await, 10);
+
+    // Back: it recovers on its own, exactly once.
+    link.set(true);
+    wait_until("30 rows", Duration::from_secs(90), || async {
+        (ids().await == 30).then_some(())
+    })
+    .await;
+    wait_until(
+        "30 committed and the trace cleared",
+        Duration::from_secs(30),
+        || async {
+            let r = api.get(&status).await;
+            (committed(&bootstrap, &group, &topic, 1)[0] == Some(30)
+                && r.body["tasks"][0]["trace"].is_null())
+            .then_some(())
+        },
+    )
+    .await;
+    let dup = count(&url, &format!("SELECT count() FROM (SELECT _offset FROM `{db}`.ids GROUP BY _offset HAVING count() != 1)")).await;
+    assert_eq!(dup, 0);
+    worker.stop().await;
+}
