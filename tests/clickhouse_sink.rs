@@ -913,3 +913,84 @@ async fn clickhouse_outage_is_retried_with_a_trace_and_nothing_committed_past_it
     assert_eq!(dup, 0);
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemaless_json_fills_18_16_types_by_name() {
+    let (Some(bootstrap), Some(url)) = (kafka_bootstrap(), clickhouse_url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = unique("types").replace('-', "_");
+    sql(&url, &format!("CREATE DATABASE `{db}`")).await;
+    sql(
+        &url,
+        &format!(
+            "CREATE TABLE `{db}`.t (id Int64, small Int16, name String, score Nullable(Float64), \
+         price Decimal(10, 2), uid UUID, status Enum8('pending' = 1, 'paid' = 2), \
+         tags Array(String), code FixedString(3), day Date, at DateTime, \
+         ingested DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY id"
+        ),
+    )
+    .await;
+    let topic = unique("types");
+    create_topic(&bootstrap, &topic, 1).await;
+    let records: Vec<Outgoing> = (0..3)
+        .map(|i| {
+            let v = json!({"id": i, "small": -300 * i, "name": format!("n{i}"),
+                "score": if i == 1 { Value::Null } else { json!(1.5 * i as f64) },
+                "price": format!("{}.{:02}", 10 + i, i), "uid": format!("00112233-4455-6677-8899-aabbccddee{i:02x}"),
+                "status": if i % 2 == 0 { "pending" } else { "paid" }, "tags": ["a", format!("t{i}")],
+                "code": "ab", "day": 19_776 + i, "at": 1_708_678_334 + i, "unknown": "ignored"});
+            (Some(i.to_string()), Some(v.to_string().into_bytes()), None)
+        })
+        .collect();
+    produce(&bootstrap, &topic, records).await;
+    let (host, port) = host_port(&url);
+    let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
+    let api = Api::new(&worker.url);
+    api.create(
+        &unique("ch-types"),
+        &json!({
+            "connector.class": "com.clickhouse.kafka.connect.ClickHouseSinkConnector",
+            "tasks.max": "1", "topics": topic, "hostname": host, "port": port, "database": db,
+            "topic2TableMap": format!("{topic}=t"),
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "false",
+            "consumer.override.session.timeout.ms": "6000",
+            "consumer.override.auto.offset.reset": "earliest",
+            "batch.max.ms": "100",
+        }),
+    )
+    .await;
+    wait_until("3 rows", Duration::from_secs(60), || async {
+        (count(&url, &format!("SELECT count() FROM `{db}`.t")).await == 3).then_some(())
+    })
+    .await;
+    let got = rows(&url, &format!(
+        "SELECT id, small, name, ifNull(toString(score), 'null'), toString(price), toString(uid), \
+         toString(status), arrayStringConcat(tags, ','), hex(code), toString(day), \
+         toString(toUnixTimestamp(at)), ingested > toDateTime('2020-01-01 00:00:00') FROM `{db}`.t ORDER BY id"
+    ))
+    .await;
+    assert_eq!(
+        got[1],
+        [
+            "1",
+            "-300",
+            "n1",
+            "null",
+            "11.01",
+            "00112233-4455-6677-8899-aabbccddee01",
+            "paid",
+            "a,t1",
+            "616200",
+            "2024-02-24",
+            "1708678335",
+            "1"
+        ]
+    );
+    assert_eq!(got[2][3], "3");
+    assert_eq!(got[0][6], "pending");
+    worker.stop().await;
+}

@@ -20,9 +20,9 @@ use super::ddl::{add_columns_sql, create_table_sql, nullable, table_spec};
 use super::schema::{TableCache, TableColumns};
 use super::state::{Phase, StateStore};
 use crate::connectors::{SinkError, SinkTask, TaskConfig};
-use crate::data::arrow::BatchBuilder;
+use crate::data::arrow::{AppendError, ArrowOptions, BatchBuilder, InferredBatchBuilder};
 use crate::data::schema::{Kind, Schema, SchemaRef};
-use crate::data::{SinkRecord, TopicPartition};
+use crate::data::{SinkRecord, TopicPartition, Value};
 
 /// How many schema errors in a row one partition's insert may hit before the task fails.
 const MAX_SCHEMA_RETRIES: u32 = 3;
@@ -350,12 +350,35 @@ impl Ctx {
 struct Staged {
     tp: TopicPartition,
     table: String,
-    schema: SchemaRef,
+    /// `None` for schemaless values (JSON objects), whose Arrow types are inferred.
+    schema: Option<SchemaRef>,
     mapping: Mapping,
-    builder: BatchBuilder,
+    builder: Rows,
     meta: Vec<RowMeta>,
     index: Vec<usize>,
     key_fields: Vec<String>,
+}
+
+/// An Arrow batch under construction: from the record schema, or inferred from JSON objects.
+enum Rows {
+    Typed(BatchBuilder),
+    Inferred(InferredBatchBuilder),
+}
+
+impl Rows {
+    fn append(&mut self, value: &Value) -> Result<(), AppendError> {
+        match self {
+            Rows::Typed(b) => b.append(value),
+            Rows::Inferred(b) => b.append(value),
+        }
+    }
+
+    fn finish(&mut self) -> RecordBatch {
+        match self {
+            Rows::Typed(b) => b.finish(),
+            Rows::Inferred(b) => b.finish(),
+        }
+    }
 }
 
 fn key_fields(record: &SinkRecord) -> Vec<String> {
@@ -848,21 +871,20 @@ impl SinkTask for ClickHouseSinkTask {
                     break;
                 }
             };
-            let Some(schema) = schema else {
+            // Schemaless JSON objects are written by field name, their types inferred; they are
+            // never unwrapped (Debezium unwrapping needs the envelope's schema).
+            if schema.is_none() && !matches!(value, Value::Map(_)) {
                 fail = Some((
                     i,
                     record_fail(
-                        "the value has no schema: the ClickHouse sink needs JsonConverter with \
-                         schemas.enable=true, Avro or another converter with schemas"
-                            .into(),
+                        "the value is neither a struct with a schema nor a JSON object".into(),
                     ),
                 ));
                 break;
-            };
-            let envelope = if cfg.debezium {
-                Envelope::of(&schema)
-            } else {
-                None
+            }
+            let envelope = match &schema {
+                Some(schema) if cfg.debezium => Envelope::of(schema),
+                _ => None,
             };
             let (mapping, meta) = match &envelope {
                 Some(env) => {
@@ -886,22 +908,29 @@ impl SinkTask for ClickHouseSinkTask {
                 None => (Mapping::Plain, plain_meta(record.offset)),
             };
             let table = cfg.table_for(&record.topic);
+            let same_schema = |a: &Option<SchemaRef>| match (a, &schema) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+                (None, None) => true,
+                _ => false,
+            };
             let slot = match open.get(&tp) {
                 Some(&k)
                     if staged[k].table == table
-                        && (Arc::ptr_eq(&staged[k].schema, &schema)
-                            || staged[k].schema == schema)
+                        && same_schema(&staged[k].schema)
                         && staged[k].mapping == mapping =>
                 {
                     k
                 }
                 _ => {
-                    let builder = match BatchBuilder::new(&schema) {
-                        Ok(b) => b,
-                        Err(e) => {
-                            fail = Some((i, record_fail(e.to_string())));
-                            break;
-                        }
+                    let builder = match &schema {
+                        Some(schema) => match BatchBuilder::new(schema) {
+                            Ok(b) => Rows::Typed(b),
+                            Err(e) => {
+                                fail = Some((i, record_fail(e.to_string())));
+                                break;
+                            }
+                        },
+                        None => Rows::Inferred(InferredBatchBuilder::new(ArrowOptions::default())),
                     };
                     staged.push(Staged {
                         tp: tp.clone(),
@@ -930,9 +959,14 @@ impl SinkTask for ClickHouseSinkTask {
         // kept, so nothing after it counts as written.
         let mut encoded: Vec<(Staged, RecordBatch, Result<Encoded, ChunkError>)> = Vec::new();
         for mut st in staged {
+            let schema = match (&st.schema, &st.builder) {
+                (Some(schema), _) => schema.clone(),
+                (None, Rows::Inferred(b)) => Arc::new(b.inferred().schema()),
+                (None, Rows::Typed(_)) => continue,
+            };
             let batch = st.builder.finish();
             let cols = match s
-                .columns_for(&st.table, &st.schema, st.mapping, &st.key_fields)
+                .columns_for(&st.table, &schema, st.mapping, &st.key_fields)
                 .await
             {
                 Ok(c) => c,
