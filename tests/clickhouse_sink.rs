@@ -994,3 +994,68 @@ async fn schemaless_json_fills_18_16_types_by_name() {
     assert_eq!(got[0][6], "pending");
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignore_partitions_when_batching_inserts_every_partition_once() {
+    let (Some(bootstrap), Some(url)) = (kafka_bootstrap(), clickhouse_url()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let db = unique("mixed").replace('-', "_");
+    sql(&url, &format!("CREATE DATABASE `{db}`")).await;
+    sql(&url, &format!("CREATE TABLE `{db}`.m (id Int64, _partition Int32, _offset Int64) ENGINE = MergeTree ORDER BY id")).await;
+    let topic = unique("mixed");
+    create_topic(&bootstrap, &topic, 3).await;
+    let schema =
+        json!({"type": "struct", "fields": [{"field": "id", "type": "int64", "optional": false}]});
+    let records: Vec<Outgoing> = (0..300)
+        .map(|i| {
+            let v = json!({"schema": schema, "payload": {"id": i}});
+            (
+                Some(i.to_string()),
+                Some(v.to_string().into_bytes()),
+                Some((i % 3) as i32),
+            )
+        })
+        .collect();
+    produce(&bootstrap, &topic, records).await;
+    let (host, port) = host_port(&url);
+    let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
+    let api = Api::new(&worker.url);
+    let name = unique("ch-mixed");
+    api.create(
+        &name,
+        &json!({
+            "connector.class": "io.sluice.connect.clickhouse.ClickHouseSinkConnector",
+            "tasks.max": "1", "topics": topic, "hostname": host, "port": port, "database": db,
+            "topic2TableMap": format!("{topic}=m"), "ignorePartitionsWhenBatching": "true",
+            "insert.parallelism": "1", "batch.max.rows": "1000", "batch.max.ms": "300",
+            "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "true",
+            "consumer.override.session.timeout.ms": "6000",
+            "consumer.override.auto.offset.reset": "earliest",
+        }),
+    )
+    .await;
+    wait_until("300 rows", Duration::from_secs(60), || async {
+        (count(&url, &format!("SELECT count() FROM `{db}`.m")).await == 300).then_some(())
+    })
+    .await;
+    let per = rows(&url, &format!("SELECT _partition, count(), uniqExact(_offset) FROM `{db}`.m GROUP BY _partition ORDER BY _partition")).await;
+    assert_eq!(
+        per,
+        [
+            ["0", "100", "100"],
+            ["1", "100", "100"],
+            ["2", "100", "100"]
+        ]
+    );
+    let group = format!("connect-{name}");
+    wait_until("all committed", Duration::from_secs(30), || async {
+        (committed(&bootstrap, &group, &topic, 3) == [Some(100), Some(100), Some(100)])
+            .then_some(())
+    })
+    .await;
+    worker.stop().await;
+}
