@@ -1014,7 +1014,7 @@ async fn ignore_partitions_when_batching_inserts_every_partition_once() {
             (
                 Some(i.to_string()),
                 Some(v.to_string().into_bytes()),
-                Some((i % 3) as i32),
+                Some(i % 3),
             )
         })
         .collect();
