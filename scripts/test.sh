@@ -4,10 +4,11 @@
 #   scripts/test.sh [TEST ARGS...]     e.g. scripts/test.sh s3_   (a name filter)
 #
 # Steps: cargo fmt --check, cargo clippy --all-targets -D warnings, start the test services
-# (scripts/services.sh up kafka s3 readers: tansu, moto and the Parquet readers' venv; installs are cached
-# under .cache/services), then the tests — cargo nextest when installed (parallel, see .config/nextest.toml)
-# plus smoke runs of the benchmarks, else cargo test --all-targets — with KAFKA_BOOTSTRAP, S3_ENDPOINT, AWS_ACCESS_KEY_ID,
-# AWS_SECRET_ACCESS_KEY, AWS_REGION, SLUICE_READERS_PYTHON and SLUICE_REQUIRE_SERVICES=1 exported.
+# (scripts/services.sh up kafka s3 readers clickhouse: tansu, moto, the Parquet readers' venv and Debian's
+# clickhouse-server 18.16; installs are cached under .cache/services), then the tests — cargo nextest when
+# installed (parallel, see .config/nextest.toml) plus smoke runs of the benchmarks, else cargo test
+# --all-targets — with KAFKA_BOOTSTRAP, S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+# SLUICE_READERS_PYTHON, CLICKHOUSE_URL and SLUICE_REQUIRE_SERVICES=1 exported.
 # The services this run started are stopped on exit (ones that were already running are left alone);
 # the exit code is the tests' (non-zero if any step failed).
 #
@@ -29,7 +30,7 @@ else
     cargo clippy --all-targets -- -D warnings
 fi
 
-SERVICES=(kafka s3 readers)
+SERVICES=(kafka s3 readers clickhouse)
 
 # Services already running before this run (e.g. a developer's `scripts/services.sh up`) are kept running.
 STARTED=()
@@ -60,6 +61,8 @@ bash scripts/services.sh up "${SERVICES[@]}"
 : "${SLUICE_READERS_PYTHON:?services.sh did not export SLUICE_READERS_PYTHON}"
 export KAFKA_BOOTSTRAP S3_ENDPOINT AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_EC2_METADATA_DISABLED
 export SLUICE_READERS_PYTHON
+: "${CLICKHOUSE_URL:?services.sh did not export CLICKHOUSE_URL}"
+export CLICKHOUSE_URL
 export SLUICE_REQUIRE_SERVICES=1
 
 step "tests (KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP S3_ENDPOINT=$S3_ENDPOINT SLUICE_READERS_PYTHON=$SLUICE_READERS_PYTHON)"

@@ -7,6 +7,7 @@ use super::schema::ConfigDef;
 const FRAMEWORK_SINK: &str = include_str!("../../schemas/connect-sink-common.json");
 const FILE_STREAM_SINK: &str = include_str!("../../schemas/file-stream-sink.json");
 const S3_PARQUET_SINK: &str = include_str!("../../schemas/s3-parquet-sink.json");
+const CLICKHOUSE_SINK: &str = include_str!("../../schemas/clickhouse-sink.json");
 
 /// Kafka Connect's keys common to every sink connector (`SinkConnectorConfig`).
 pub fn framework_sink() -> &'static ConfigDef {
@@ -24,6 +25,12 @@ pub fn file_stream_sink() -> &'static ConfigDef {
 pub fn s3_parquet_sink() -> &'static ConfigDef {
     static DEF: OnceLock<ConfigDef> = OnceLock::new();
     DEF.get_or_init(|| load("s3-parquet-sink.json", S3_PARQUET_SINK))
+}
+
+/// The ClickHouse sink connector's own keys (ClickHouse's Kafka Connect sink keys plus Sluice's).
+pub fn clickhouse_sink() -> &'static ConfigDef {
+    static DEF: OnceLock<ConfigDef> = OnceLock::new();
+    DEF.get_or_init(|| load("clickhouse-sink.json", CLICKHOUSE_SINK))
 }
 
 /// Embedded files are fixed at build time and `tests::embedded_schemas_load`
@@ -48,6 +55,7 @@ mod tests {
             ("connect-sink-common.json", FRAMEWORK_SINK),
             ("file-stream-sink.json", FILE_STREAM_SINK),
             ("s3-parquet-sink.json", S3_PARQUET_SINK),
+            ("clickhouse-sink.json", CLICKHOUSE_SINK),
         ] {
             if let Err(e) = ConfigDef::from_schema_str(text) {
                 panic!("{file} does not load: {e}");

@@ -1,5 +1,6 @@
 //! Connector plugins: the `SinkConnector` / `SinkTask` contracts and one folder per plugin.
 
+pub mod clickhouse;
 pub mod debezium_proxy;
 pub mod file;
 pub mod registry;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::clickhouse::ClickHouseSinkConnector;
 use super::file::FileStreamSinkConnector;
 use super::s3_parquet::S3ParquetSinkConnector;
 use super::SinkConnector;
@@ -42,6 +43,7 @@ impl Plugins {
             connectors: vec![
                 Arc::new(FileStreamSinkConnector),
                 Arc::new(S3ParquetSinkConnector),
+                Arc::new(ClickHouseSinkConnector),
             ],
         }
     }
