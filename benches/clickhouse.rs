@@ -112,8 +112,14 @@ fn mb(bytes: usize) -> f64 {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    // `cargo bench` passes --bench; `cargo test` (CI) runs a small smoke run.
+    let benchmarking = std::env::args().any(|a| a == "--bench");
     let quick = std::env::var("BENCH_QUICK").as_deref() == Ok("1");
-    let total = if quick { 50_000 } else { 300_000 };
+    let total = match (benchmarking, quick) {
+        (false, _) => 10_000,
+        (true, true) => 50_000,
+        (true, false) => 300_000,
+    };
     let inputs = orders(total);
     let input_bytes: usize = inputs.iter().map(Vec::len).sum();
     let t = table();

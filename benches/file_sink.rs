@@ -84,7 +84,10 @@ fn main() {
     let (_, idle_rss) = rss_mib(pid);
     let cpu_before = cpu_secs(pid);
     let out = dir.path().join("out.jsonl");
-    let body = json!({"name": "bench", "config": {
+    // A fresh name (and so a fresh group) per run: a killed earlier run's members would stall
+    // the group until their session times out.
+    let name = format!("bench-{}", std::process::id());
+    let body = json!({"name": name, "config": {
         "connector.class": "FileStreamSink",
         "tasks.max": tasks.to_string(),
         "topics": topic,
@@ -107,7 +110,7 @@ fn main() {
         let mut k = 0;
         for t in 0..tasks {
             let v: Value = client
-                .get(format!("{base}/connectors/bench/tasks/{t}/offsets"))
+                .get(format!("{base}/connectors/{name}/tasks/{t}/offsets"))
                 .send()
                 .and_then(|r| r.json())
                 .unwrap_or(Value::Null);

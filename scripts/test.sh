@@ -72,8 +72,8 @@ if [[ "${SLUICE_TEST_NO_NEXTEST:-0}" != 1 ]] && cargo nextest --version >/dev/nu
     # benchmarks are harness=false programs it cannot list, so cargo test smoke-runs them after.
     step "cargo nextest run --lib --bins --tests $*"
     cargo nextest run --lib --bins --tests "$@" || rc=$?
-    step "cargo test --benches (smoke runs)"
-    cargo test --benches || rc=$((rc ? rc : $?))
+    step "cargo test --bench '*' (smoke runs)"
+    cargo test --bench '*' || rc=$((rc ? rc : $?))
 else
     step "cargo test --all-targets $*"
     cargo test --all-targets "$@" || rc=$?
