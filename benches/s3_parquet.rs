@@ -11,7 +11,7 @@
 //! Knobs: `BENCH_RECORDS` (default 300,000), `BENCH_PARTITIONS` per topic (2),
 //! `BENCH_SCHEMAS` (`0`: schemaless JSON, the default; `1`: JSON with schemas),
 //! `BENCH_TARGET` (`local`, the default, or `s3` with `S3_ENDPOINT`), `BENCH_TASKS` (1),
-//! `BENCH_FLUSH_SIZE` (50,000). Without `KAFKA_BOOTSTRAP`, librdkafka's in-process mock broker
+//! `BENCH_FLUSH_SIZE` (50,000), `BENCH_CONFIG` (`k=v,k=v` added to the connector config). Without `KAFKA_BOOTSTRAP`, librdkafka's in-process mock broker
 //! is used (it keeps only about 5 MB per partition: small runs only).
 
 use std::collections::BTreeMap;
@@ -179,6 +179,13 @@ fn main() {
         "transforms.unwrap.delete.tombstone.handling.mode": "rewrite",
         "transforms.unwrap.add.fields": "op,lsn,source.ts_ms",
     }});
+    // BENCH_CONFIG="k=v,k=v" adds connector settings (e.g. consumer.override.* experiments).
+    let mut body = body;
+    for kv in std::env::var("BENCH_CONFIG").unwrap_or_default().split(',') {
+        if let Some((k, v)) = kv.split_once('=') {
+            body["config"][k.trim()] = json!(v.trim());
+        }
+    }
     let r = client
         .post(format!("{base}/connectors"))
         .json(&body)
