@@ -317,6 +317,12 @@ mod tests {
             ])
         );
         assert_eq!(d.to_text(), r#"{"a":1,"b":[true,"x"]}"#);
+        // Written back in the message's key order.
+        let d = c
+            .to_connect("t", Some(br#"{"z": 1, "a": {"y": 2, "b": 3}}"#))
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.to_text(), r#"{"z":1,"a":{"y":2,"b":3}}"#);
         let e = c.to_connect("t", Some(b"{\"a\": \"\xff\"}")).unwrap_err();
         assert!(e.to_string().contains("serialization error"), "{e}");
         assert_eq!(c.to_connect("t", Some(b"null")).unwrap(), None);

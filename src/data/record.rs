@@ -141,7 +141,11 @@ impl Data {
             Data::Value {
                 schema: None,
                 value,
-            } => value.to_json().to_string().into(),
+            } => {
+                let mut text = String::new();
+                value.write_json(&mut text);
+                text.into()
+            }
         }
     }
 }

@@ -132,9 +132,80 @@ impl Value {
     }
 }
 
+impl Value {
+    /// [`Value::to_json`] written straight to text, keeping map entries in their order (a
+    /// `serde_json::Value` object would sort the keys) and without building a JSON tree.
+    pub fn write_json(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Value::Null => out.push_str("null"),
+            Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(out, "{i}");
+            }
+            Value::String(s) => write_json_string(s, out),
+            Value::Array(a) | Value::Struct(a) => {
+                out.push('[');
+                for (i, v) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write_json(out);
+                }
+                out.push(']');
+            }
+            Value::Map(entries) if entries.iter().all(|(k, _)| matches!(k, Value::String(_))) => {
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(k.as_str().unwrap_or_default(), out);
+                    out.push(':');
+                    v.write_json(out);
+                }
+                out.push('}');
+            }
+            // Floats, bytes, decimals and maps with non-string keys: as `to_json` has them.
+            other => out.push_str(&other.to_json().to_string()),
+        }
+    }
+}
+
+/// A JSON string literal with serde_json's escaping.
+fn write_json_string(s: &str, out: &mut String) {
+    // Serialising a &str cannot fail.
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn write_json_keeps_key_order_and_matches_to_json() {
+        let v = Value::Map(vec![
+            (Value::String("z".into()), Value::Int(-3)),
+            (Value::String("a\"q".into()), Value::Float(1.5)),
+            (
+                Value::String("list".into()),
+                Value::Array(vec![
+                    Value::Null,
+                    Value::Boolean(true),
+                    Value::Bytes(vec![1, 2]),
+                ]),
+            ),
+            (Value::String("nan".into()), Value::Float(f64::NAN)),
+        ]);
+        let mut text = String::new();
+        v.write_json(&mut text);
+        assert_eq!(
+            text,
+            r#"{"z":-3,"a\"q":1.5,"list":[null,true,"AQI="],"nan":"NaN"}"#
+        );
+        let reparsed: Json = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(reparsed, v.to_json());
+    }
 
     fn dec(unscaled: i128, scale: i32) -> String {
         Decimal {
