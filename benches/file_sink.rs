@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::ClientConfig;
-use serde_json::{json, Value};
+use serde_json::json;
 
 mod support;
-use support::{cpu_secs, create_topic, env_usize, rss_mib, spawn_sluice};
+use support::{cpu_secs, create_topic, env_usize, rss_mib, spawn_sluice, wait_committed};
 
 fn main() {
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this too, as a quick smoke run.
@@ -105,51 +105,17 @@ fn main() {
 
     // Throughput from the first consumed record to the last one (excludes the group join);
     // commit latency reported on its own.
-    let totals = |client: &reqwest::blocking::Client| -> (i64, i64) {
-        let mut c = 0;
-        let mut k = 0;
-        for t in 0..tasks {
-            let v: Value = client
-                .get(format!("{base}/connectors/{name}/tasks/{t}/offsets"))
-                .send()
-                .and_then(|r| r.json())
-                .unwrap_or(Value::Null);
-            for p in v["partitions"].as_array().cloned().unwrap_or_default() {
-                c += p["consumed"].as_i64().unwrap_or(0);
-                k += p["committed"].as_i64().unwrap_or(0);
-            }
-        }
-        (c, k)
-    };
-    let deadline = Instant::now() + Duration::from_secs(600);
-    let mut first: Option<Instant> = None;
-    let mut all_consumed: Option<Instant> = None;
-    let mut peak_during = 0.0f64;
-    loop {
-        let (c, k) = totals(&client);
-        peak_during = peak_during.max(rss_mib(pid).1);
-        if c > 0 && first.is_none() {
-            first = Some(Instant::now());
-        }
-        if c >= records as i64 && all_consumed.is_none() {
-            all_consumed = Some(Instant::now());
-        }
-        if k >= records as i64 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out at consumed={c} committed={k}"
-        );
-        // Coarse polling: the REST calls themselves cost Sluice CPU.
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let committed_at = Instant::now();
-    let cpu = cpu_secs(pid) - cpu_before;
-    let (first, done) = (
-        first.unwrap_or(committed_at),
-        all_consumed.unwrap_or(committed_at),
+    let progress = wait_committed(
+        &base,
+        &name,
+        tasks,
+        records,
+        &mut child,
+        Duration::from_secs(600),
     );
+    let cpu = cpu_secs(pid) - cpu_before;
+    let (first, done, committed_at) = (progress.first, progress.all_consumed, progress.committed);
+    let peak_during = progress.peak_rss_sampled;
     let secs = done.duration_since(first).as_secs_f64().max(1e-3);
     let (peak_rss, rss) = rss_mib(pid);
     let _ = child.kill();

@@ -114,3 +114,73 @@ pub fn spawn_sluice(
     }
     (child, base)
 }
+
+/// When a connector's records were first consumed, all consumed, and all committed, and the
+/// highest RSS sampled meanwhile.
+pub struct Progress {
+    pub first: Instant,
+    pub all_consumed: Instant,
+    pub committed: Instant,
+    pub peak_rss_sampled: f64,
+}
+
+/// Polls `GET .../tasks/{t}/offsets` of every task until `records` offsets are committed.
+/// Panics on timeout or when `child` exits.
+pub fn wait_committed(
+    base: &str,
+    name: &str,
+    tasks: usize,
+    records: usize,
+    child: &mut Child,
+    timeout: Duration,
+) -> Progress {
+    let client = reqwest::blocking::Client::new();
+    let pid = child.id();
+    let totals = || -> (i64, i64) {
+        let (mut c, mut k) = (0, 0);
+        for t in 0..tasks {
+            let v: serde_json::Value = client
+                .get(format!("{base}/connectors/{name}/tasks/{t}/offsets"))
+                .send()
+                .and_then(|r| r.json())
+                .unwrap_or(serde_json::Value::Null);
+            for p in v["partitions"].as_array().cloned().unwrap_or_default() {
+                c += p["consumed"].as_i64().unwrap_or(0);
+                k += p["committed"].as_i64().unwrap_or(0);
+            }
+        }
+        (c, k)
+    };
+    let deadline = Instant::now() + timeout;
+    let (mut first, mut all_consumed) = (None, None);
+    let mut peak = 0.0f64;
+    loop {
+        let (c, k) = totals();
+        peak = peak.max(rss_mib(pid).1);
+        if c > 0 && first.is_none() {
+            first = Some(Instant::now());
+        }
+        if c >= records as i64 && all_consumed.is_none() {
+            all_consumed = Some(Instant::now());
+        }
+        if k >= records as i64 {
+            break;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("sluice exited with {status}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out at consumed={c} committed={k}"
+        );
+        // Coarse polling: the REST calls themselves cost Sluice CPU.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let committed = Instant::now();
+    Progress {
+        first: first.unwrap_or(committed),
+        all_consumed: all_consumed.unwrap_or(committed),
+        committed,
+        peak_rss_sampled: peak,
+    }
+}

@@ -82,3 +82,13 @@ pub use sink::{plugin_config_keys, validate_sink, ConfigIssues, PluginCatalog};
 pub use types::{
     ConfigInfo, ConfigInfos, ConfigKeyInfo, ConfigType, ConfigValueInfo, Importance, Width,
 };
+
+/// `(key, message)` validation errors as one line, `key: message; key: message` (task traces,
+/// offsets API errors).
+pub fn describe_errors(errors: &[(String, String)]) -> String {
+    errors
+        .iter()
+        .map(|(k, m)| format!("{k}: {m}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

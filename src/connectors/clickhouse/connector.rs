@@ -40,13 +40,8 @@ impl SinkConnector for ClickHouseSinkConnector {
         config: &BTreeMap<String, String>,
         changes: Option<&[OffsetChange]>,
     ) -> Result<bool, String> {
-        let parsed = ClickHouseSinkConfig::parse(config).map_err(|errors| {
-            errors
-                .iter()
-                .map(|(k, m)| format!("{k}: {m}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let parsed = ClickHouseSinkConfig::parse(config)
+            .map_err(|errors| crate::configdef::describe_errors(&errors))?;
         if !parsed.exactly_once {
             return Ok(false);
         }

@@ -751,15 +751,8 @@ impl Started {
 #[async_trait]
 impl SinkTask for ClickHouseSinkTask {
     async fn start(&mut self, config: &TaskConfig) -> Result<(), SinkError> {
-        let parsed = ClickHouseSinkConfig::parse(config).map_err(|errors| {
-            SinkError::Fatal(
-                errors
-                    .iter()
-                    .map(|(k, m)| format!("{k}: {m}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })?;
+        let parsed = ClickHouseSinkConfig::parse(config)
+            .map_err(|errors| SinkError::Fatal(crate::configdef::describe_errors(&errors)))?;
         let client = ChClient::new(&parsed);
         let caps = client
             .capabilities()

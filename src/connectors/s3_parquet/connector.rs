@@ -39,13 +39,8 @@ impl SinkConnector for S3ParquetSinkConnector {
         config: &BTreeMap<String, String>,
         changes: Option<&[OffsetChange]>,
     ) -> Result<bool, String> {
-        let parsed = S3SinkConfig::parse(config).map_err(|errors| {
-            errors
-                .iter()
-                .map(|(k, m)| format!("{k}: {m}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+        let parsed = S3SinkConfig::parse(config)
+            .map_err(|errors| crate::configdef::describe_errors(&errors))?;
         let store = storage::open(&parsed.store)
             .await
             .map_err(|e| e.to_string())?;

@@ -275,15 +275,8 @@ impl Started {
 #[async_trait]
 impl SinkTask for S3ParquetSinkTask {
     async fn start(&mut self, config: &TaskConfig) -> Result<(), SinkError> {
-        let parsed = S3SinkConfig::parse(config).map_err(|errors| {
-            SinkError::Fatal(
-                errors
-                    .iter()
-                    .map(|(k, m)| format!("{k}: {m}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })?;
+        let parsed = S3SinkConfig::parse(config)
+            .map_err(|errors| SinkError::Fatal(crate::configdef::describe_errors(&errors)))?;
         let store = storage::open(&parsed.store).await.map_err(store_error)?;
         store
             .check()
