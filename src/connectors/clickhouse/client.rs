@@ -51,6 +51,7 @@ const TRANSIENT_CODES: &[u32] = &[
     159, // TIMEOUT_EXCEEDED
     164, // READONLY (replica switching)
     202, // TOO_MANY_SIMULTANEOUS_QUERIES
+    216, // QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING (a crashed task's insert still on the server)
     209, // SOCKET_TIMEOUT
     210, // NETWORK_ERROR
     241, // MEMORY_LIMIT_EXCEEDED

@@ -260,6 +260,45 @@ impl Ctx {
             .collect())
     }
 
+    /// The `query_id` of the exactly-once insert of `min..=max` of `tp`, so that a retry after
+    /// a crash can tell whether that earlier try is still running on the server.
+    fn insert_query_id(&self, tp: &TopicPartition, min: i64, max: i64) -> String {
+        format!(
+            "sluice-{}-{}-{}-{min}-{max}",
+            self.config.name, tp.topic, tp.partition
+        )
+    }
+
+    /// Waits until no query with this id runs on the server: an insert whose client was killed
+    /// may still be writing its rows, and checking the table before it ends would miss them.
+    async fn wait_until_finished(&self, query_id: &str) -> Result<(), ChError> {
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let rows = self
+                .client
+                .rows(&format!(
+                    "SELECT count() FROM system.processes WHERE query_id = {}",
+                    literal(query_id)
+                ))
+                .await?;
+            let running: u64 = rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            if running == 0 {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(ChError::Server {
+                    code: 216,
+                    message: format!("the earlier insert {query_id} is still running"),
+                });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Runs one insert (exactly-once: BEFORE, insert, AFTER).
     async fn run(&self, job: &Job) -> Result<(), JobError> {
         let (min, max) = job.range();
@@ -278,6 +317,9 @@ impl Ctx {
         // Rows already in the table (a previous try whose outcome was unknown) are left out.
         let mut skip: Vec<i64> = Vec::new();
         if let (Some((cmin, cmax)), Some(tp)) = (job.check, &tp) {
+            self.wait_until_finished(&self.insert_query_id(tp, cmin, cmax))
+                .await
+                .map_err(|e| ch_error(e, &what))?;
             skip = self
                 .present(&job.table, tp, cmin, cmax)
                 .await
@@ -322,6 +364,7 @@ impl Ctx {
         if rows > 0 {
             let mut settings = self.settings.clone();
             if let (Some(_), Some(tp)) = (store, &tp) {
+                settings.push(("query_id".into(), self.insert_query_id(tp, min, max)));
                 if self.caps.dedup_token() {
                     settings.push((
                         "insert_deduplication_token".into(),
