@@ -4,7 +4,8 @@
 
 const MS_PER_DAY: i64 = 86_400_000;
 
-const MONTHS: [&str; 12] = [
+/// English month names (Java's formatters print these whatever the locale).
+pub(crate) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

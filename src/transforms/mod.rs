@@ -14,7 +14,7 @@
 mod cast;
 mod catalog;
 mod chain;
-mod date_format;
+pub(crate) mod date_format;
 mod extract_field;
 mod extract_new_record_state;
 mod flatten;

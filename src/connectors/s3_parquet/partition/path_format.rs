@@ -9,24 +9,10 @@
 use chrono::{Datelike, Timelike};
 
 use super::zone::{format_offset, Zone};
+use crate::transforms::date_format::MONTHS;
 
 /// Joda's pattern letters.
 const LETTERS: &str = "GCYxweEyDMdaKhHkmsSzZ";
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 const DAYS: [&str; 7] = [
     "Monday",
