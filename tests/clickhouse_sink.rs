@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use base64::Engine;
@@ -392,16 +392,6 @@ async fn bad_records_go_to_the_error_handler_and_missing_tables_fail_the_task() 
     worker.stop().await;
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_sluice");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A `sluice` process, killed (SIGKILL) when dropped, so a failing test leaves none behind.
 struct Sluice(Child);
 
@@ -419,35 +409,7 @@ impl Drop for Sluice {
 }
 
 fn spawn(bootstrap: &str, state: &Path, port: u16) -> Sluice {
-    Sluice(
-        Command::new(BIN)
-            .args([
-                "serve",
-                "--bootstrap-servers",
-                bootstrap,
-                "--listeners",
-                &format!("http://127.0.0.1:{port}"),
-                "--state-dir",
-                &state.display().to_string(),
-                "--override",
-                "offset.flush.interval.ms=200",
-                "--override",
-                "consumer.session.timeout.ms=6000",
-                "--override",
-                "consumer.heartbeat.interval.ms=1000",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn sluice"),
-    )
-}
-
-fn jitter(seed: &mut u64, max_ms: u64) -> Duration {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    Duration::from_millis(*seed % max_ms)
+    Sluice(spawn_killable(bootstrap, state, port))
 }
 
 const KILLS: usize = 6;

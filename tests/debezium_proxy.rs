@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use common::{file_sink, unique, wait_until, Api, Reply, TestWorker};
+use common::{file_sink, free_port, unique, wait_until, Api, Reply, TestWorker};
 use connect_double::{ConnectDouble, Mode};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
@@ -1101,14 +1101,6 @@ impl Drop for SluiceProcess {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A second Sluice process (embedded broker) as the upstream; the front runs no plugin of its

@@ -13,14 +13,6 @@ use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sluice");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn spawn(bootstrap: &str, state: &Path, port: u16, flush_ms: u64) -> Child {
     Command::new(BIN)
         .args([

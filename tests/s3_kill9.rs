@@ -4,56 +4,14 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::lake;
 use common::*;
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sluice");
 const RECORDS: usize = 12_000;
 const KILLS: usize = 11;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn spawn(bootstrap: &str, state: &Path, port: u16) -> Child {
-    Command::new(BIN)
-        .args([
-            "serve",
-            "--bootstrap-servers",
-            bootstrap,
-            "--listeners",
-            &format!("http://127.0.0.1:{port}"),
-            "--state-dir",
-            &state.display().to_string(),
-            "--override",
-            "offset.flush.interval.ms=200",
-            "--override",
-            "consumer.session.timeout.ms=6000",
-            "--override",
-            "consumer.heartbeat.interval.ms=1000",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn sluice")
-}
-
-/// A cheap xorshift so kill points differ run to run without a rand dependency.
-fn jitter(seed: &mut u64, max_ms: u64) -> Duration {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    Duration::from_millis(*seed % max_ms)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_dash_nine_repeatedly_leaves_every_record_exactly_once() {
@@ -135,7 +93,7 @@ async fn kill_dash_nine_repeatedly_leaves_every_record_exactly_once() {
         produce_chunk(round).await;
         produced_at_kill.push((round + 1) * chunk);
         let port = free_port();
-        let mut child = spawn(&bootstrap, &state, port);
+        let mut child = spawn_killable(&bootstrap, &state, port);
         let api = Api::new(&format!("http://127.0.0.1:{port}"));
         wait_until("sluice healthy", Duration::from_secs(30), || async {
             let res = reqwest::get(format!("{}/health", api.url)).await.ok()?;
@@ -175,7 +133,7 @@ async fn kill_dash_nine_repeatedly_leaves_every_record_exactly_once() {
 
     // A last run finishes the input.
     let port = free_port();
-    let mut child = spawn(&bootstrap, &state, port);
+    let mut child = spawn_killable(&bootstrap, &state, port);
     let api = Api::new(&format!("http://127.0.0.1:{port}"));
     wait_until("sluice healthy", Duration::from_secs(30), || async {
         let res = reqwest::get(format!("{}/health", api.url)).await.ok()?;

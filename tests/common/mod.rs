@@ -396,3 +396,45 @@ pub fn file_sink(topic: &str, file: &Path, extra: &[(&str, &str)]) -> Value {
     }
     config
 }
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A cheap xorshift so kill points differ run to run without a rand dependency.
+pub fn jitter(seed: &mut u64, max_ms: u64) -> Duration {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    Duration::from_millis(*seed % max_ms)
+}
+
+/// `sluice serve` as a child process for the `kill -9` loops: fast offset flushes and a short
+/// group session, so a killed worker's partitions come back quickly.
+pub fn spawn_killable(bootstrap: &str, state: &Path, port: u16) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args([
+            "serve",
+            "--bootstrap-servers",
+            bootstrap,
+            "--listeners",
+            &format!("http://127.0.0.1:{port}"),
+            "--state-dir",
+            &state.display().to_string(),
+            "--override",
+            "offset.flush.interval.ms=200",
+            "--override",
+            "consumer.session.timeout.ms=6000",
+            "--override",
+            "consumer.heartbeat.interval.ms=1000",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn sluice")
+}
