@@ -180,6 +180,13 @@ impl Job {
         (min, max)
     }
 
+    /// The part of the checked range after this job's rows: still unknown once the job is in.
+    fn unchecked(&self) -> Option<(i64, i64)> {
+        let (_, max) = self.range();
+        self.check
+            .and_then(|(_, cmax)| (max < cmax).then_some((max + 1, cmax)))
+    }
+
     fn rows(&self) -> usize {
         self.parts
             .iter()
@@ -314,6 +321,12 @@ impl Ctx {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        // The range whose outcome stays unknown while this try runs: the whole pending range
+        // of an earlier try, even when this job covers only its first offsets.
+        let (bmin, bmax) = match job.check {
+            Some((cmin, cmax)) => (cmin.min(min), cmax.max(max)),
+            None => (min, max),
+        };
         // Rows already in the table (a previous try whose outcome was unknown) are left out.
         let mut skip: Vec<i64> = Vec::new();
         if let (Some((cmin, cmax)), Some(tp)) = (job.check, &tp) {
@@ -357,14 +370,20 @@ impl Ctx {
         let store = if single { self.store.as_ref() } else { None };
         if let (Some(store), Some(tp)) = (store, &tp) {
             store
-                .write(tp, Phase::Before { min, max })
+                .write(
+                    tp,
+                    Phase::Before {
+                        min: bmin,
+                        max: bmax,
+                    },
+                )
                 .await
                 .map_err(|e| ch_error(e, "state table"))?;
         }
         if rows > 0 {
             let mut settings = self.settings.clone();
             if let (Some(_), Some(tp)) = (store, &tp) {
-                settings.push(("query_id".into(), self.insert_query_id(tp, min, max)));
+                settings.push(("query_id".into(), self.insert_query_id(tp, bmin, bmax)));
                 if self.caps.dedup_token() {
                     settings.push((
                         "insert_deduplication_token".into(),
@@ -380,8 +399,14 @@ impl Ctx {
             tracing::debug!(table = %job.table, rows, elapsed = ?started.elapsed(), "inserted");
         }
         if let (Some(store), Some(tp)) = (store, &tp) {
+            // Offsets after this job that the earlier try may have written stay unknown
+            // until a later job checks them.
+            let phase = match job.unchecked() {
+                Some((min, max)) => Phase::Before { min, max },
+                None => Phase::After { min, max },
+            };
             store
-                .write(tp, Phase::After { min, max })
+                .write(tp, phase)
                 .await
                 .map_err(|e| ch_error(e, "state table"))?;
         }
@@ -576,13 +601,14 @@ impl Started {
         for (job, result) in jobs.into_iter().zip(results) {
             let (min, max) = job.range();
             let exactly_once = self.ctx.store.is_some();
+            let unchecked = job.unchecked();
             match result {
                 Ok(()) => {
                     for (tp, chunks) in job.parts {
                         let part = self.part(&tp);
                         let last = chunks.last().map(Chunk::last).unwrap_or(max);
                         part.inserted = Some(last + 1);
-                        part.pending = None;
+                        part.pending = unchecked;
                         part.schema_failures = 0;
                         if part.chunks.is_empty() {
                             part.since = None;
@@ -600,7 +626,12 @@ impl Started {
                             part.chunks.push_front(c);
                         }
                         if exactly_once {
-                            part.pending = Some((min, max));
+                            // Widened, never narrowed: offsets of an earlier unknown try that
+                            // this job did not reach are still unknown.
+                            part.pending = Some(match part.pending {
+                                Some((a, b)) => (a.min(min), b.max(max)),
+                                None => (min, max),
+                            });
                         }
                     }
                     let err = match e {
@@ -710,6 +741,11 @@ impl Started {
                 continue;
             };
             let (table, columns) = (front.table.clone(), front.enc.columns.clone());
+            // Every offset of the pending range was skipped (tombstones, truncates): nothing
+            // of it is left to check.
+            if part.pending.is_some_and(|(_, pmax)| front.first() > pmax) {
+                part.pending = None;
+            }
             let limit = part.pending.map(|(_, max)| max);
             let mut check = None;
             if let Some((pmin, pmax)) = part.pending {
