@@ -564,30 +564,18 @@ async fn kill_dash_nine_during_inserts_leaves_each_change_once() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn offsets_api_rewrites_the_state_table() {
-    let (Some(bootstrap), Some(url)) = (kafka_bootstrap(), clickhouse_url()) else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let db = unique("offs").replace('-', "_");
-    sql(&url, &format!("CREATE DATABASE `{db}`")).await;
-    let topic = unique("offs");
-    create_topic(&bootstrap, &topic, 1).await;
+/// A `{"id": i}` record with its schema, keyed by `i`.
+fn id_record(i: i64) -> Outgoing {
     let schema =
         json!({"type": "struct", "fields": [{"field": "id", "type": "int64", "optional": false}]});
-    let records: Vec<Outgoing> = (0..30)
-        .map(|i| {
-            let v = json!({"schema": schema, "payload": {"id": i}});
-            (Some(i.to_string()), Some(v.to_string().into_bytes()), None)
-        })
-        .collect();
-    produce(&bootstrap, &topic, records).await;
-    let (host, port) = host_port(&url);
-    let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
-    let api = Api::new(&worker.url);
-    let name = unique("ch-offs");
-    let config = json!({
+    let v = json!({"schema": schema, "payload": {"id": i}});
+    (Some(i.to_string()), Some(v.to_string().into_bytes()), None)
+}
+
+/// An exactly-once staging connector writing `topic` into table `ids`.
+fn ids_config(topic: &str, url: &str, db: &str) -> Value {
+    let (host, port) = host_port(url);
+    json!({
         "connector.class": "io.sluice.connect.clickhouse.ClickHouseSinkConnector",
         "tasks.max": "1", "topics": topic, "hostname": host, "port": port, "database": db,
         "exactlyOnce": "true", "auto.create": "true", "table.mode": "staging",
@@ -598,21 +586,46 @@ async fn offsets_api_rewrites_the_state_table() {
         "consumer.override.session.timeout.ms": "6000",
         "consumer.override.auto.offset.reset": "earliest",
         "batch.max.ms": "100",
-    });
-    api.create(&name, &config).await;
-    let ids = || async {
-        if !table_exists(&url, &db, "ids").await {
-            return 0;
-        }
-        count(&url, &format!("SELECT count() FROM `{db}`.ids")).await
+    })
+}
+
+/// Rows in table `ids` (0 while it does not exist).
+async fn ids_rows(url: &str, db: &str) -> u64 {
+    if !table_exists(url, db, "ids").await {
+        return 0;
+    }
+    count(url, &format!("SELECT count() FROM `{db}`.ids")).await
+}
+
+/// The latest state row (min, max, state) of a connector's topic (none before the table exists).
+async fn state_row(url: &str, db: &str, connector: &str, topic: &str) -> Vec<Vec<String>> {
+    if !table_exists(url, db, "sluice_connect_state").await {
+        return Vec::new();
+    }
+    rows(url, &format!("SELECT argMax(min_offset, seq), argMax(max_offset, seq), argMax(state, seq) FROM `{db}`.sluice_connect_state WHERE connector = '{connector}' AND topic = '{topic}'")).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_api_rewrites_the_state_table() {
+    let (Some(bootstrap), Some(url)) = (kafka_bootstrap(), clickhouse_url()) else {
+        return;
     };
+    let dir = tempfile::tempdir().unwrap();
+    let db = unique("offs").replace('-', "_");
+    sql(&url, &format!("CREATE DATABASE `{db}`")).await;
+    let topic = unique("offs");
+    create_topic(&bootstrap, &topic, 1).await;
+    produce(&bootstrap, &topic, (0..30).map(id_record)).await;
+    let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
+    let api = Api::new(&worker.url);
+    let name = unique("ch-offs");
+    api.create(&name, &ids_config(&topic, &url, &db)).await;
+    let ids = || ids_rows(&url, &db);
     wait_until("30 rows", Duration::from_secs(60), || async {
         (ids().await == 30).then_some(())
     })
     .await;
-    let state_row = || async {
-        rows(&url, &format!("SELECT argMax(min_offset, seq), argMax(max_offset, seq), argMax(state, seq) FROM `{db}`.sluice_connect_state WHERE connector = '{name}' AND topic = '{topic}'")).await
-    };
+    let state_row = || state_row(&url, &db, &name, &topic);
     assert_eq!(state_row().await[0][2], "AFTER");
     assert_eq!(state_row().await[0][1], "29");
 
@@ -690,45 +703,18 @@ async fn an_unknown_insert_is_checked_over_its_whole_range() {
     sql(&url, &format!("CREATE DATABASE `{db}`")).await;
     let topic = unique("unknown");
     create_topic(&bootstrap, &topic, 1).await;
-    let schema =
-        json!({"type": "struct", "fields": [{"field": "id", "type": "int64", "optional": false}]});
-    let record = |i: i64| {
-        let v = json!({"schema": schema, "payload": {"id": i}});
-        (Some(i.to_string()), Some(v.to_string().into_bytes()), None)
-    };
-    produce(&bootstrap, &topic, (0..100).map(record)).await;
-    let (host, port) = host_port(&url);
+    produce(&bootstrap, &topic, (0..100).map(id_record)).await;
     let worker = TestWorker::start(&bootstrap, &dir.path().join("state"), &[]).await;
     let api = Api::new(&worker.url);
     let name = unique("ch-unknown");
     // Inserts of at most 10 rows, so that re-reading a 100-offset range takes many of them.
-    let config = json!({
-        "connector.class": "io.sluice.connect.clickhouse.ClickHouseSinkConnector",
-        "tasks.max": "1", "topics": topic, "hostname": host, "port": port, "database": db,
-        "exactlyOnce": "true", "auto.create": "true", "table.mode": "staging",
-        "topic2TableMap": format!("{topic}=ids"),
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
-        "value.converter.schemas.enable": "true",
-        "consumer.override.session.timeout.ms": "6000",
-        "consumer.override.auto.offset.reset": "earliest",
-        "consumer.override.max.poll.records": "10",
-        "batch.max.rows": "10",
-        "batch.max.ms": "20",
-    });
+    let mut config = ids_config(&topic, &url, &db);
+    config["consumer.override.max.poll.records"] = json!("10");
+    config["batch.max.rows"] = json!("10");
+    config["batch.max.ms"] = json!("20");
     api.create(&name, &config).await;
-    let ids = || async {
-        if !table_exists(&url, &db, "ids").await {
-            return 0;
-        }
-        count(&url, &format!("SELECT count() FROM `{db}`.ids")).await
-    };
-    let state_row = || async {
-        if !table_exists(&url, &db, "sluice_connect_state").await {
-            return Vec::new();
-        }
-        rows(&url, &format!("SELECT argMax(min_offset, seq), argMax(max_offset, seq), argMax(state, seq) FROM `{db}`.sluice_connect_state WHERE connector = '{name}' AND topic = '{topic}'")).await
-    };
+    let ids = || ids_rows(&url, &db);
+    let state_row = || state_row(&url, &db, &name, &topic);
     let after = |max: i64| {
         let state_row = &state_row;
         async move {
@@ -762,7 +748,7 @@ async fn an_unknown_insert_is_checked_over_its_whole_range() {
     restart().await;
     crashed_before(&url, &db, &name, &topic, 0, 99).await;
     resume().await;
-    produce(&bootstrap, &topic, (100..110).map(record)).await;
+    produce(&bootstrap, &topic, (100..110).map(id_record)).await;
     wait_until("offsets 100..109 inserted", Duration::from_secs(60), || {
         after(109)
     })
@@ -790,7 +776,7 @@ async fn an_unknown_insert_is_checked_over_its_whole_range() {
     restart().await;
     crashed_before(&url, &db, &name, &topic, 110, 119).await;
     resume().await;
-    produce(&bootstrap, &topic, (120..125).map(record)).await;
+    produce(&bootstrap, &topic, (120..125).map(id_record)).await;
     wait_until("offsets 120..124 inserted", Duration::from_secs(60), || {
         after(124)
     })
